@@ -1,0 +1,31 @@
+"""The Flask web app: agents' console, wallboard, reports, call simulator, webhooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from hotline.config import Config, load_config
+from models.db import make_engine, session_factory
+
+
+def create_app(test_config: dict[str, Any] | None = None, config: Config | None = None) -> Flask:
+    """Build the web app: configuration, database, blueprints.
+
+    :param test_config: Flask settings for tests (e.g. ``{"TESTING": True}``).
+    :param config: Hotline's configuration; loaded from file and environment when omitted.
+    """
+    app = Flask(__name__)
+    hotline_config = config or load_config()
+    app.config.from_mapping(HOTLINE=hotline_config)
+    if test_config:
+        app.config.from_mapping(test_config)
+    engine = make_engine(hotline_config.effective_database_url)
+    app.extensions["hotline.engine"] = engine
+    app.extensions["hotline.sessions"] = session_factory(engine)
+
+    from agent_console import health
+
+    app.register_blueprint(health.bp)
+    return app

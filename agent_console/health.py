@@ -1,0 +1,40 @@
+"""``/healthz`` for load balancers and operators, and the front page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from models import Community, Resident, Unit
+from models.db import current_revision, head_revision
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    """200 when the database answers and is at the code's schema, 503 otherwise."""
+    engine = current_app.extensions["hotline.engine"]
+    try:
+        have = current_revision(engine)
+    except SQLAlchemyError as exc:
+        current_app.logger.warning("health check: database unreachable: %s", exc)
+        return jsonify(status="down", database="unreachable"), 503
+    want = head_revision()
+    ok = have == want
+    body = {"status": "ok" if ok else "down", "database": "ok" if ok else f"at {have}, need {want}"}
+    return jsonify(body), 200 if ok else 503
+
+
+@bp.get("/")
+def index():  # type: ignore[no-untyped-def]
+    """What this installation holds; the agents' console replaces this page."""
+    with current_app.extensions["hotline.sessions"]() as session:
+        counts = {
+            "communities": session.scalar(select(func.count()).select_from(Community)),
+            "units": session.scalar(select(func.count()).select_from(Unit)),
+            "residents": session.scalar(select(func.count()).select_from(Resident)),
+        }
+        communities = session.scalars(select(Community).order_by(Community.code)).all()
+        return render_template("index.html", counts=counts, communities=communities)

@@ -1,0 +1,227 @@
+"""The ``hotline`` command: one entry point for operators and for every daemon."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from hotline.config import Config, load_config
+from hotline.exceptions import HotlineError, ImportRejected
+from models.db import check_connection, current_revision, head_revision, make_engine, upgrade
+
+
+class Context:
+    """What every subcommand needs: the configuration and, on demand, the database."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.config.effective_database_url)
+            check_connection(self._engine)
+        return self._engine
+
+    def close(self) -> None:
+        """Give back the database connections (click calls this when the command ends)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def require_schema(self) -> None:
+        """Stop with advice when the database is not at the code's schema revision."""
+        have, want = current_revision(self.engine), head_revision()
+        if have != want:
+            raise click.ClickException(
+                f"the database is at schema revision {have or 'none'}, the code needs {want}: "
+                "run `hotline db upgrade`"
+            )
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML file.")
+@click.option("--database-url", help="Overrides HOTLINE_DATABASE_URL.")
+@click.pass_context
+def cli(ctx: click.Context, config_file: str | None, database_url: str | None) -> None:
+    """Hotline: the service hotline for property-management companies."""
+    import os
+
+    env = dict(os.environ)
+    if config_file:
+        env["HOTLINE_CONFIG"] = config_file
+    overrides = {"database_url": database_url} if database_url else {}
+    ctx.obj = Context(load_config(env=env, overrides=overrides))
+    ctx.call_on_close(ctx.obj.close)
+
+
+@cli.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@pass_ctx
+def db_upgrade(obj: Context) -> None:
+    """Bring the database to the newest schema (creates it when empty)."""
+    before = current_revision(obj.engine)
+    upgrade(obj.engine)
+    after = current_revision(obj.engine)
+    where = obj.engine.url.render_as_string(hide_password=True)
+    if before == after:
+        click.echo(f"{where}: already at revision {after}")
+    else:
+        click.echo(f"{where}: upgraded from {before or 'empty'} to {after}")
+
+
+@db.command("current")
+@pass_ctx
+def db_current(obj: Context) -> None:
+    """Print the database's schema revision and the newest the code knows."""
+    click.echo(f"database: {current_revision(obj.engine) or 'empty'}; code: {head_revision()}")
+
+
+@cli.command()
+@click.argument("number")
+@pass_ctx
+def lookup(obj: Context, number: str) -> None:
+    """Print the residents reachable on NUMBER; exit 1 when there are none."""
+    from models.lookup import lookup_caller
+
+    obj.require_schema()
+    with obj.session() as session:
+        matches = lookup_caller(session, number, obj.config.default_region)
+    if not matches:
+        click.echo(f"no resident has the number {number}", err=True)
+        sys.exit(1)
+    for match in matches:
+        flags = [
+            f
+            for f, on in (
+                ("primary", match.primary),
+                ("senior-care", match.senior_care),
+                ("do-not-call", match.do_not_call),
+            )
+            if on
+        ]
+        click.echo(f"{match.name}" + (f"  [{', '.join(flags)}]" if flags else ""))
+        for unit in match.units:
+            click.echo(
+                f"    {unit.role.value:<9} {unit.address:<16} {unit.community_name} "
+                f"({unit.community_code})"
+            )
+        if not match.units:
+            click.echo("    (no unit on file)")
+
+
+@cli.group("import")
+def import_() -> None:
+    """Bring records in from files."""
+
+
+@import_.command("residents")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_ctx
+def import_residents_cmd(obj: Context, file: Path) -> None:
+    """Import residents from a .csv or .xlsx file: all rows, or none and a list of what's wrong."""
+    from models.importer import import_residents
+
+    obj.require_schema()
+    with obj.session() as session:
+        try:
+            report = import_residents(
+                session, file, region=obj.config.default_region, progress=_progress_bar
+            )
+        except ImportRejected as exc:
+            for problem in exc.problems:
+                click.echo(f"{file.name}: {problem}", err=True)
+            raise click.ClickException(str(exc)) from exc
+    click.echo(report.summary())
+
+
+@contextmanager
+def _progress_bar(total: int, label: str) -> Iterator[click.progressbar]:
+    """A progress bar on standard error, shown only for large files on a terminal."""
+    with click.progressbar(
+        length=total, label=label, file=sys.stderr, show_pos=True
+    ) as bar:  # click hides it when not a tty
+        yield bar
+
+
+@cli.command()
+@click.option("--seed", default=2026, show_default=True, help="Same seed, same estate.")
+@click.option("--force", is_flag=True, help="Add the demo estate even if the database has data.")
+@pass_ctx
+def demo(obj: Context, seed: int, force: bool) -> None:
+    """Fill the database with a realistic demo estate, residents and agents."""
+    from models.demo import DEMO_PASSWORDS, build_demo, has_data
+
+    obj.require_schema()
+    with obj.session() as session:
+        if has_data(session) and not force:
+            raise click.ClickException("the database already has communities; use --force to add")
+        summary = build_demo(session, seed=seed)
+        session.commit()
+    click.echo(summary)
+    click.echo("demo logins: " + ", ".join(f"{k} / {v}" for k, v in DEMO_PASSWORDS.items()))
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default from configuration).")
+@click.option("--port", type=int, help="Port to listen on (default from configuration).")
+@click.option("--no-demo", is_flag=True, help="Do not add the demo estate to an empty database.")
+@pass_ctx
+def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> None:
+    """Run the hotline in one process on the embedded defaults.
+
+    Brings the database to the newest schema, adds the demo estate to an empty
+    database, and serves the web app. The IVR, simulator and console join this
+    process as they are built (see README).
+    """
+    from werkzeug.serving import run_simple
+
+    from agent_console import create_app
+    from models.demo import build_demo, has_data
+
+    upgrade(obj.engine)
+    if not no_demo:
+        with obj.session() as session:
+            if not has_data(session):
+                click.echo("empty database: adding the demo estate (hotline demo)")
+                click.echo(str(build_demo(session)))
+                session.commit()
+    app = create_app(config=obj.config)
+    host, port = host or obj.config.web_host, port or obj.config.web_port
+    click.echo(
+        f"Hotline on http://{host}:{port}/ (database "
+        f"{obj.engine.url.render_as_string(hide_password=True)})"
+    )
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def main() -> None:
+    """Run the CLI, turning Hotline's own errors into one clear line and exit status 2."""
+    try:
+        cli(standalone_mode=True)
+    except HotlineError as exc:
+        click.echo(f"hotline: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

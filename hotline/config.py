@@ -1,0 +1,106 @@
+"""Configuration: defaults in code, then a TOML file, then ``HOTLINE_*`` variables.
+
+The shape is declared once, in :class:`Config`. The file is the one named by
+``HOTLINE_CONFIG``, or ``hotline.toml`` in the data directory when it exists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hotline.exceptions import ConfigError
+
+
+def default_data_dir() -> Path:
+    """Where the embedded defaults keep their files (the SQLite database among them)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "hotline"
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Every setting Hotline reads; the field name in upper case after ``HOTLINE_`` sets it."""
+
+    data_dir: Path = dataclasses.field(default_factory=default_data_dir)
+    database_url: str = ""  # empty: SQLite file hotline.db in data_dir
+    redis_url: str = ""  # empty: in-process event bus
+    default_region: str = "CN"  # phonenumbers region for numbers without a country code
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    ami_url: str = ""
+    vosk_model: str = ""
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database to use: the configured URL, else the SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'hotline.db'}"
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Config)}
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    """Turn a value from a file or the environment into the field's type."""
+    default = Config.__dataclass_fields__[name]
+    kind = default.type
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "Path":
+            return Path(str(value)).expanduser()
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{source}: {name} must be {kind}, got {value!r}") from exc
+
+
+def load_config(
+    env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Config:
+    """Build the configuration from defaults, the TOML file, the environment, then overrides.
+
+    :raises ConfigError: on an unreadable file, an unknown key or a value of the wrong type.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    if "HOTLINE_DATA_DIR" in env:
+        values["data_dir"] = _coerce("data_dir", env["HOTLINE_DATA_DIR"], "HOTLINE_DATA_DIR")
+    data_dir = values.get("data_dir") or default_data_dir()
+    path = Path(env["HOTLINE_CONFIG"]) if env.get("HOTLINE_CONFIG") else data_dir / "hotline.toml"
+    if env.get("HOTLINE_CONFIG") or path.exists():
+        values.update(_read_file(path))
+    for name in _FIELDS:
+        key = f"HOTLINE_{name.upper()}"
+        if key in env:
+            values[name] = _coerce(name, env[key], key)
+    for name, value in (overrides or {}).items():
+        if name not in _FIELDS:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[name] = _coerce(name, value, "override")
+    return Config(**values)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """Read the ``[hotline]`` table (or the top level) of a TOML file."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"configuration file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from exc
+    table = data.get("hotline", data)
+    unknown = sorted(set(table) - set(_FIELDS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}")
+    return {name: _coerce(name, value, str(path)) for name, value in table.items()}

@@ -1,0 +1,47 @@
+"""SQLAlchemy 2.0 models and the domain services over them."""
+
+from models.audit import AuditLog, audit
+from models.base import Base, utcnow
+from models.calls import Call, CallEvent, Direction
+from models.estate import (
+    Building,
+    Community,
+    HotlineNumber,
+    Language,
+    Occupancy,
+    PhoneNumber,
+    Resident,
+    ResidentRole,
+    Unit,
+    format_address,
+)
+from models.staff import Agent, AgentRole, agent_communities
+from models.work_orders import Category, Status, WorkOrder, WorkOrderCounter, create_work_order
+
+__all__ = [
+    "Agent",
+    "AgentRole",
+    "AuditLog",
+    "Base",
+    "Building",
+    "Call",
+    "CallEvent",
+    "Category",
+    "Community",
+    "Direction",
+    "HotlineNumber",
+    "Language",
+    "Occupancy",
+    "PhoneNumber",
+    "Resident",
+    "ResidentRole",
+    "Status",
+    "Unit",
+    "WorkOrder",
+    "WorkOrderCounter",
+    "agent_communities",
+    "audit",
+    "create_work_order",
+    "format_address",
+    "utcnow",
+]

@@ -1,0 +1,76 @@
+"""Calls and the events of their life: IVR steps, queueing, answer, hang-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+
+from models.base import Base, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from models.estate import Unit
+
+
+class Direction(enum.StrEnum):
+    """Who placed the call."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Call(Base):
+    """One telephone call through the hotline, inbound or outbound."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_call_id"),
+        Index("ix_calls_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))  # asterisk | twilio | simulator
+    provider_call_id: Mapped[str] = mapped_column(String(64))  # Uniqueid or CallSid
+    direction: Mapped[Direction] = mapped_column(enum_column(Direction, 10))
+    caller_number: Mapped[str] = mapped_column(String(40), default="")  # as presented
+    caller_e164: Mapped[str | None] = mapped_column(String(20), index=True)
+    dialled_number: Mapped[str] = mapped_column(String(40), default="")  # the DNIS
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    queue: Mapped[str | None] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    disposition: Mapped[str | None] = mapped_column(String(32))
+    disposition_step: Mapped[str | None] = mapped_column(String(32))
+    flow_state: Mapped[dict[str, Any] | None]  # the IVR flow's state between webhooks
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None]
+
+    unit: Mapped[Unit | None] = relationship(back_populates="calls")
+    events: WriteOnlyMapped[CallEvent] = relationship(
+        back_populates="call", order_by="CallEvent.id", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"Call(id={self.id!r}, provider={self.provider!r}, queue={self.queue!r})"
+
+
+class CallEvent(Base):
+    """One step in a call's life, in the order it happened."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    call: Mapped[Call] = relationship(back_populates="events")
+
+    def __repr__(self) -> str:
+        return f"CallEvent(call_id={self.call_id!r}, kind={self.kind!r})"

@@ -1,0 +1,76 @@
+"""Phone numbers: whatever form a caller ID or a spreadsheet gives, to E.164."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+# Caller IDs that mean "no number": Asterisk's CALLERID(num) for withheld callers,
+# SIP's "anonymous", and the keypad spellings Twilio puts in From for callers whose
+# number is withheld (ANONYMOUS, UNKNOWN, RESTRICTED, BLOCKED).
+WITHHELD = frozenset(
+    {
+        "",
+        "anonymous",
+        "unknown",
+        "withheld",
+        "restricted",
+        "private",
+        "unavailable",
+        "blocked",
+        "asterisk",
+        "+266696687",
+        "+86282452253",
+        "+7378742833",
+        "+2562533",
+    }
+)
+_DIGITS = re.compile(r"\d")
+
+
+class InvalidPhoneNumber(ValueError):
+    """The text is not a phone number that can be dialled."""
+
+
+def to_e164(raw: str | None, region: str = "CN") -> str | None:
+    """The E.164 form of ``raw``, or None for a withheld or anonymous caller ID.
+
+    ``region`` is the country assumed for numbers written without a country code.
+
+    :raises InvalidPhoneNumber: for text that is neither withheld nor a possible number.
+    """
+    text = (raw or "").strip()
+    if text.lower() in WITHHELD or text.replace(" ", "") in WITHHELD:
+        return None
+    if not _DIGITS.search(text):
+        raise InvalidPhoneNumber(f"{raw!r} has no digits")
+    try:
+        parsed = phonenumbers.parse(text, region.upper())
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber(f"{raw!r} is not a phone number: {exc}") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidPhoneNumber(f"{raw!r} has the wrong number of digits for its country")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def caller_e164(raw: str | None, region: str = "CN") -> str | None:
+    """Like :func:`to_e164`, but a caller ID that is not a number is treated as withheld."""
+    try:
+        return to_e164(raw, region)
+    except InvalidPhoneNumber:
+        return None
+
+
+def mask(e164: str) -> str:
+    """``+86 138****8000`` style: country code and the last four digits stay visible."""
+    try:
+        parsed = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return "****"
+    national = str(parsed.national_number)
+    if len(national) <= 4:
+        return "*" * len(national)
+    keep = 3 if len(national) >= 10 else 0
+    hidden = "*" * (len(national) - keep - 4)
+    return f"+{parsed.country_code} {national[:keep]}{hidden}{national[-4:]}"
