@@ -182,6 +182,32 @@ def demo(obj: Context, seed: int, force: bool) -> None:
 
 
 @cli.command()
+@click.option("--host", help="Address to listen on (default HOTLINE_AGI_HOST).")
+@click.option("--port", type=int, help="Port to listen on (default HOTLINE_AGI_PORT, 4573).")
+@pass_ctx
+def agi(obj: Context, host: str | None, port: int | None) -> None:
+    """Run the FastAGI server Asterisk calls with AGI(agi://host:4573/hotline)."""
+    import logging
+    import threading
+
+    from ivr.agi.service import build_server, spool_dir, start_spool_replayer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    obj.require_schema()
+    server = build_server(obj.config, obj.engine, host=host, port=port)
+    stop = threading.Event()
+    start_spool_replayer(obj.engine, spool_dir(obj.config), stop)
+    click.echo(f"FastAGI on {server.server_address[0]}:{server.port} (scripts: hotline)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
+
+
+@cli.command()
 @click.option("--host", help="Address to listen on (default from configuration).")
 @click.option("--port", type=int, help="Port to listen on (default from configuration).")
 @click.option("--no-demo", is_flag=True, help="Do not add the demo estate to an empty database.")

@@ -1,0 +1,1 @@
+"""Prompts, audio conversion (ffmpeg, pydub) and speech recognition (Vosk)."""

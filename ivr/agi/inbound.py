@@ -1,0 +1,271 @@
+"""The inbound hotline flow run over one FastAGI session (``agi://host:4573/hotline``).
+
+The flow decides; this module plays its prompts, reads the keypad, answers its
+lookups and records the call. When the flow routes the call it sets the channel
+variables the dialplan reads and returns, and the dialplan runs ``Queue()``.
+
+Fail-safe: whatever goes wrong in our code (an exception, the database out), the
+channel still gets a queue — the caller's choice if known, emergency staying
+emergency, otherwise inquiry — and the call record is kept (spooled if need be).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from ivr import calls, flow
+from ivr.agi.channel import Channel
+from ivr.agi.exceptions import AGIChannelError, ChannelHungUp
+from ivr.recorder import CallRecorder
+from ivr.speakable import pieces
+from models import utcnow
+from models.phones import caller_e164
+
+log = logging.getLogger(__name__)
+
+ESCAPE_DIGITS = "0123456789*#"
+PROVIDER = "asterisk"
+LANGUAGE_DIRS = {"zh-CN": "zh", "en": "en"}  # Asterisk's sounds/<language>/ folders
+
+
+def sound_file(piece: str) -> str:
+    """Where a prompt piece lives under Asterisk's sounds/<language>/ folder."""
+    return "hotline/" + piece.replace(".", "-")
+
+
+@dataclasses.dataclass
+class InboundScript:
+    """Runs the inbound flow for each call Asterisk sends to ``/hotline``."""
+
+    sessions: Callable[[], Session]
+    spool_dir: Path
+    region: str = "CN"
+    recordings_dir: str = "hotline/messages"  # relative to Asterisk's sounds directory
+    clock: Callable[[], dt.datetime] = utcnow
+
+    def __call__(self, channel: Channel) -> None:
+        run = _Run(script=self, channel=channel)
+        run.go()
+
+
+@dataclasses.dataclass
+class _Run:
+    """One call: its channel, record and current flow state."""
+
+    script: InboundScript
+    channel: Channel
+    state: flow.State | None = None
+    language: str = ""
+    closed: bool = False
+    community_code: str = ""
+
+    def go(self) -> None:
+        env = self.channel.env
+        uniqueid = env.get("agi_uniqueid", "")
+        self.recorder = CallRecorder(
+            sessions=self.script.sessions,
+            spool_dir=self.script.spool_dir,
+            provider=PROVIDER,
+            provider_call_id=uniqueid,
+        )
+        try:
+            step = flow.start(self._context(uniqueid, env))
+            while True:
+                self.state = step.state
+                event = self._perform(step.actions)
+                if event is None:
+                    return
+                step = flow.handle(step.state, event)
+        except ChannelHungUp:
+            self._caller_hung_up()
+        except Exception:
+            log.exception("call %s: inbound flow failed; routing by the fail-safe", uniqueid)
+            self._fail_safe()
+
+    def _context(self, uniqueid: str, env: dict[str, str]) -> flow.CallContext:
+        """Look the caller up and open the call record; an unknown caller if the database is out."""
+        caller = env.get("agi_callerid", "")
+        dialled = env.get("agi_dnid") or env.get("agi_extension", "")
+        now = self.script.clock()
+        community_id = None
+        try:
+            with self.script.sessions() as session:
+                community = calls.find_community(session, dialled, self.script.region)
+                community_id = community.id if community else None
+                ctx = calls.build_context(
+                    session,
+                    call_id=uniqueid,
+                    caller=caller,
+                    community=community,
+                    region=self.script.region,
+                    now=now,
+                )
+        except SQLAlchemyError as exc:
+            log.error("call %s: database unavailable, caller treated as unknown: %s", uniqueid, exc)
+            ctx = calls.unknown_context(uniqueid, now)
+        self.community_code = ctx.community.code
+        self.recorder.start(
+            caller_number=caller,
+            caller_e164=caller_e164(caller, self.script.region),
+            dialled_number=dialled,
+            community_id=community_id,
+            started_at=now.isoformat(),
+        )
+        return ctx
+
+    def _perform(self, actions: list[flow.Action]) -> flow.Event | None:
+        """Run a step's actions; the event they produce, or None once the call is closed."""
+        event: flow.Event | None = None
+        for action in actions:
+            match action:
+                case flow.Say():
+                    self._play(action, escape="")
+                case flow.Gather():
+                    event = self._gather(action)
+                case flow.Record():
+                    event = self._record(action)
+                case flow.Lookup():
+                    event = self._lookup(action)
+                case flow.LogEvent(kind=kind, data=data):
+                    self.recorder.event(kind, data)
+                case flow.Route():
+                    self._set_route(action)
+                case flow.Transfer(number=number):
+                    self._set_route(flow.fallback_route(self.state), transfer=number)
+                case flow.Close(disposition=disposition, step=step):
+                    self.recorder.close(disposition, step)
+                    self.closed = True
+                    return None
+                case flow.actions.Hangup():
+                    self.channel.hangup()
+        return event
+
+    def _set_language(self, language: str) -> None:
+        if language != self.language:
+            code = LANGUAGE_DIRS.get(language, "zh")
+            self.channel.set_variable("CHANNEL(language)", code)
+            self.language = language
+
+    def _play(self, say: flow.Say, escape: str) -> str:
+        """Play a prompt and its values; the key that interrupted it, or ''."""
+        return self._stream(pieces(say, self.community_code), say.language, escape)
+
+    def _stream(self, names: list[str], language: str, escape: str) -> str:
+        self._set_language(language)
+        for name in names:
+            result = self.channel.execute("STREAM FILE", sound_file(name), f'"{escape}"', 0)
+            code = result["result"][0]
+            if code not in ("", "0"):
+                return chr(int(code))
+        return ""
+
+    def _gather(self, gather: flow.Gather) -> flow.Event:
+        """Every piece but the last interruptible by a key; GET DATA on the last.
+
+        GET DATA ends on ``#`` or after ``max_digits`` keys and replies
+        ``200 result=<digits>``, or ``200 result= (timeout)`` when nothing was typed.
+        """
+        played = [
+            (say.language, name)
+            for say in gather.prompts
+            for name in pieces(say, self.community_code)
+        ]
+        if not played:
+            played = [(gather.language, "silence.1")]
+        key = ""
+        for language, name in played[:-1]:
+            key = self._stream([name], language, ESCAPE_DIGITS)
+            if key:
+                break
+        if key and (gather.max_digits == 1 or key == "#"):
+            return flow.Digits(key)
+        language, last = played[-1]
+        self._set_language(language)
+        rest = self.channel.get_data(
+            sound_file("silence.1" if key else last),
+            int(gather.timeout_s * 1000),
+            gather.max_digits - len(key),
+        )
+        digits = key + (rest or "")
+        return flow.Digits(digits) if digits else flow.NoInput()
+
+    def _record(self, record: flow.Record) -> flow.Event:
+        """Play the prompt and record until # or silence; Asterisk keeps the file."""
+        self._play(flow.Say(record.prompt, {}, record.language), escape="")
+        path = f"{self.script.recordings_dir}/{self.channel.env.get('agi_uniqueid', 'call')}"
+        result = self.channel.execute(
+            "RECORD FILE", f'"{path}"', "wav", '"#"', record.max_seconds * 1000, 0, "beep", "s=5"
+        )
+        samples = int(result.get("endpos", ("0", ""))[0] or 0)
+        return flow.RecordingDone(ref=f"asterisk:{path}.wav", seconds=samples / 8000)
+
+    def _lookup(self, lookup: flow.Lookup) -> flow.Event:
+        code = str(lookup.params.get("community", ""))
+        try:
+            with self.script.sessions() as session:
+                return calls.answer_lookup(session, lookup, code)
+        except SQLAlchemyError as exc:
+            log.error("lookup %s failed, database unavailable: %s", lookup.kind, exc)
+            return flow.LookupResult(kind=lookup.kind, data={})
+
+    def _set_route(self, route: flow.Route, transfer: str = "") -> None:
+        """The channel variables the dialplan queues by; the call record's queue."""
+        self.recorder.update(
+            queue=route.queue,
+            priority=route.priority,
+            resident_id=route.resident_id,
+            unit_id=route.unit_id,
+        )
+        values = {
+            "HOTLINE_CALL_ID": str(self.recorder.call_id or ""),
+            "HOTLINE_QUEUE": route.queue,
+            "HOTLINE_PRIORITY": str(route.priority),
+            "HOTLINE_RESIDENT_ID": str(route.resident_id or ""),
+            "HOTLINE_UNIT_ID": str(route.unit_id or ""),
+            "HOTLINE_TRANSFER": transfer,
+        }
+        for name, value in values.items():
+            self.channel.set_variable(name, value)
+
+    def _caller_hung_up(self) -> None:
+        """Close the call as the flow says: abandoned at this step, or self-served."""
+        if self.closed:
+            return
+        if self.state is None:
+            self.recorder.close("abandoned", "start")
+        elif isinstance(self.state, flow.Closed):  # gone during the last announcement
+            self.recorder.close("abandoned", self.state.step)
+        else:
+            step = flow.handle(self.state, flow.events.Hangup())
+            self._record_only(step.actions)
+
+    def _record_only(self, actions: list[flow.Action]) -> None:
+        """The actions of a step whose channel is gone: only the record is kept."""
+        for action in actions:
+            if isinstance(action, flow.LogEvent):
+                self.recorder.event(action.kind, action.data)
+            elif isinstance(action, flow.Close):
+                self.recorder.close(action.disposition, action.step)
+                self.closed = True
+
+    def _fail_safe(self) -> None:
+        """Our fault, not the caller's: queue the call anyway and keep its record.
+
+        If even the channel variables cannot be set, the dialplan's own default
+        (inquiry) queues the call when the AGI returns (deploy/asterisk).
+        """
+        route = flow.fallback_route(self.state) if self.state else flow.Route("inquiry", 10)
+        step = self.state.name if self.state else "start"
+        self.recorder.event("call.error", {"step": step, "queue": route.queue})
+        try:
+            self._set_route(route)
+        except AGIChannelError as exc:
+            log.error("fail-safe could not set the queue (%s); the dialplan default applies", exc)
+        self.recorder.close("queued", step)

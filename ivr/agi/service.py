@@ -1,0 +1,66 @@
+"""Wiring: the FastAGI server with its scripts, built from the configuration."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from hotline.config import Config
+from ivr.agi.channel import Channel
+from ivr.agi.inbound import InboundScript
+from ivr.agi.server import FastAGIServer
+from ivr.recorder import replay_spool
+from models.db import session_factory
+
+log = logging.getLogger(__name__)
+
+SPOOL_REPLAY_INTERVAL_S = 10.0
+
+
+def spool_dir(config: Config) -> Path:
+    """Where call records wait while the database is out."""
+    return config.data_dir / "spool" / "calls"
+
+
+def queue_for_inquiry(channel: Channel) -> None:
+    """For a script name we do not serve: the caller still reaches an agent."""
+    channel.set_variable("HOTLINE_QUEUE", "inquiry")
+    channel.set_variable("HOTLINE_PRIORITY", "10")
+
+
+def build_server(
+    config: Config, engine: Engine, *, host: str | None = None, port: int | None = None
+) -> FastAGIServer:
+    """The FastAGI server for ``/hotline`` (later ``/survey``), not yet serving."""
+    sessions = session_factory(engine)
+    inbound = InboundScript(
+        sessions=sessions, spool_dir=spool_dir(config), region=config.default_region
+    )
+    address = (host or config.agi_host, config.agi_port if port is None else port)
+    return FastAGIServer(address, scripts={"hotline": inbound}, unknown_script=queue_for_inquiry)
+
+
+def start_spool_replayer(
+    engine: Engine,
+    directory: Path,
+    stop: threading.Event,
+    interval: float = SPOOL_REPLAY_INTERVAL_S,
+) -> threading.Thread:
+    """Every ``interval`` seconds, write spooled call records to the database."""
+    sessions = session_factory(engine)
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                written = replay_spool(sessions, directory)
+                if written:
+                    log.info("wrote %d spooled call record(s) to the database", written)
+            except Exception:
+                log.exception("spool replay failed; will try again")
+
+    thread = threading.Thread(target=loop, name="spool-replay", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,152 @@
+"""What every telephony adapter asks of the database for an inbound call.
+
+- :func:`find_community`: the community a dialled number (DNIS) reaches;
+- :func:`build_context`: the flow's :class:`~ivr.flow.CallContext` for a caller;
+- :func:`answer_lookup`: the flow's :class:`~ivr.flow.Lookup` questions answered.
+
+Adapters call these inside their own fail-safe: if the database is out, the flow
+still runs with an unknown caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ivr import flow
+from models import Building, Community, HotlineNumber, Status, Unit, WorkOrder, format_address
+from models.lookup import lookup_caller
+from models.phones import caller_e164
+from models.sla import is_overdue
+
+OPEN_STATUSES = (Status.OPEN, Status.DISPATCHED, Status.ON_SITE)
+MAX_WORK_ORDERS = 5
+
+
+def find_community(session: Session, dialled: str, region: str) -> Community | None:
+    """The community whose hotline number was dialled; the only (or first) one otherwise."""
+    e164 = caller_e164(dialled, region)
+    if e164:
+        found = session.scalars(
+            select(Community).join(HotlineNumber).where(HotlineNumber.e164 == e164)
+        ).first()
+        if found:
+            return found
+    return session.scalars(select(Community).order_by(Community.id).limit(1)).first()
+
+
+def build_context(
+    session: Session,
+    *,
+    call_id: str,
+    caller: str,
+    community: Community | None,
+    region: str,
+    now: dt.datetime,
+) -> flow.CallContext:
+    """Who is calling, their units in this community, and their open work orders."""
+    if community is None:
+        return unknown_context(call_id, now)
+    matches = lookup_caller(session, caller, region)
+    residents = [
+        flow.ResidentRef(
+            resident_id=m.resident_id,
+            name=m.name,
+            language=m.language,
+            senior_care=m.senior_care,
+            units=[
+                flow.UnitRef(u.unit_id, u.address)
+                for u in m.units
+                if u.community_id == community.id
+            ],
+        )
+        for m in matches
+    ]
+    unit_ids = sorted({u.unit_id for r in residents for u in r.units})
+    return flow.CallContext(
+        call_id=call_id,
+        community=flow.Community(community.code, community.name, community.name_en),
+        now=now.astimezone(ZoneInfo(community.timezone)).isoformat(),
+        hours=flow.BusinessHours(
+            open=community.opens_at.strftime("%H:%M"),
+            close=community.closes_at.strftime("%H:%M"),
+            weekdays=[int(d) for d in community.business_days],
+        ),
+        on_call_number=community.on_call_number,
+        caller_known=bool(residents),
+        residents=residents,
+        work_orders=_open_work_orders(session, unit_ids, now),
+    )
+
+
+def unknown_context(call_id: str, now: dt.datetime) -> flow.CallContext:
+    """The context when nothing can be read: an unknown caller, open hours, no on-call."""
+    return flow.CallContext(
+        call_id=call_id,
+        community=flow.Community(code="", name="", name_en=""),
+        now=now.astimezone(ZoneInfo("Asia/Shanghai")).isoformat(),
+        hours=flow.BusinessHours(open="00:00", close="00:00"),
+    )
+
+
+def _open_work_orders(
+    session: Session, unit_ids: list[int], now: dt.datetime
+) -> list[flow.WorkOrderRef]:
+    if not unit_ids:
+        return []
+    orders = session.scalars(
+        select(WorkOrder)
+        .where(WorkOrder.unit_id.in_(unit_ids), WorkOrder.status.in_(OPEN_STATUSES))
+        .order_by(WorkOrder.created_at.desc())
+        .limit(MAX_WORK_ORDERS)
+    ).all()
+    return [
+        flow.WorkOrderRef(
+            number=o.number,
+            status=o.status.value,
+            overdue=is_overdue(o.category, o.created_at, now),
+            unit_id=o.unit_id,
+        )
+        for o in orders
+    ]
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def answer_lookup(session: Session, lookup: flow.Lookup, community_code: str) -> flow.LookupResult:
+    """Answer the flow's question; an unknown kind gets an empty answer."""
+    if lookup.kind != "unit":
+        return flow.LookupResult(kind=lookup.kind, data={})
+    building = str(lookup.params.get("building", "")).lstrip("0") or "0"
+    room = str(lookup.params.get("room", ""))
+    unit = _find_unit(session, community_code, building, room)
+    if unit is None:
+        return flow.LookupResult(kind="unit", data={"unit_id": None})
+    address = format_address(unit.building.name, unit.entrance, unit.room)
+    return flow.LookupResult(kind="unit", data={"unit_id": unit.id, "address": address})
+
+
+def _find_unit(session: Session, code: str, building: str, room: str) -> Unit | None:
+    """The unit typed on the keypad: the room alone, or entrance digit then room (21502).
+
+    A room number that exists in several entrances of the building is ambiguous on
+    its own and matches nothing; the caller then types the entrance first.
+    """
+    base = (
+        select(Unit)
+        .join(Building)
+        .join(Community)
+        .where(Community.code == code, Building.name == building)
+    )
+    candidates = session.scalars(base.where(Unit.room == room)).all()
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates and len(room) > 3:
+        entrance, rest = room[0], room[1:]
+        return session.scalars(base.where(Unit.entrance == entrance, Unit.room == rest)).first()
+    return None

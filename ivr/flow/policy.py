@@ -1,0 +1,64 @@
+"""Service policy the flow applies: opening hours, greetings, queue priorities.
+
+Priorities follow Asterisk ``Queue()`` semantics: an int, higher is answered
+first. Emergencies start at 100, far above anything else can reach
+(complaint 30 + 20 in bonuses), so they always come first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from .context import CallContext
+
+EMERGENCY = "emergency"
+REPAIR = "repair"
+INQUIRY = "inquiry"
+COMPLAINT = "complaint"
+QUEUES = (EMERGENCY, REPAIR, INQUIRY, COMPLAINT)
+
+# Services whose request is about a unit, so the caller's unit is asked for.
+NEEDS_UNIT = frozenset({REPAIR, COMPLAINT})
+
+BASE_PRIORITY = {EMERGENCY: 100, COMPLAINT: 30, REPAIR: 20, INQUIRY: 10}
+SENIOR_CARE_BONUS = 10  # the number belongs to a 居家养老 (senior-care) household
+OVERDUE_BONUS = 10  # the caller already waits on an overdue work order
+
+
+def local_time(ctx: CallContext) -> datetime:
+    """The call's start time at the community, as the adapter gave it."""
+    return datetime.fromisoformat(ctx.now)
+
+
+def is_open(ctx: CallContext) -> bool:
+    """Whether agents answer now, per the community's business hours."""
+    now = local_time(ctx)
+    if now.isoweekday() not in ctx.hours.weekdays:
+        return False
+    opens, closes = time.fromisoformat(ctx.hours.open), time.fromisoformat(ctx.hours.close)
+    clock = now.time().replace(tzinfo=None)
+    if opens == closes:
+        return True
+    if opens < closes:
+        return opens <= clock < closes
+    return clock >= opens or clock < closes
+
+
+def greeting_prompt(ctx: CallContext) -> str:
+    """``greeting.morning`` before 12:00, ``.afternoon`` before 18:00, else ``.evening``."""
+    hour = local_time(ctx).hour
+    if hour < 12:
+        return "greeting.morning"
+    if hour < 18:
+        return "greeting.afternoon"
+    return "greeting.evening"
+
+
+def priority(ctx: CallContext, queue: str) -> int:
+    """The queue priority for this caller: base by queue, plus bonuses."""
+    value = BASE_PRIORITY.get(queue, BASE_PRIORITY[INQUIRY])
+    if ctx.known and any(resident.senior_care for resident in ctx.residents):
+        value += SENIOR_CARE_BONUS
+    if any(order.overdue for order in ctx.work_orders):
+        value += OVERDUE_BONUS
+    return value
