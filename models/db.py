@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from hotline.exceptions import DatabaseUnavailable
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_CONNECT_TIMEOUT_S = 5
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -34,6 +36,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         ) from exc
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername.startswith("postgresql"):
+        # An unreachable server must fail fast: a caller is waiting on the line.
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
     if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -108,8 +114,9 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+@functools.cache
 def head_revision() -> str | None:
-    """The newest revision the code knows."""
+    """The newest revision the code knows (read once: migrations don't change at run time)."""
     return ScriptDirectory.from_config(
         alembic_config(create_engine("sqlite://"))
     ).get_current_head()

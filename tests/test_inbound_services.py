@@ -1,0 +1,248 @@
+"""What adapters ask of the database for an inbound call; spoken values; the spool."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from ivr import calls, flow
+from ivr.recorder import CallRecorder, replay_spool
+from ivr.speakable import address_pieces, all_pieces, pieces
+from models import Call, CallEvent, Category, ResidentRole, Status, create_work_order
+from models.db import make_engine, session_factory
+from tests import factories
+
+NOW = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai
+
+
+@pytest.fixture
+def two_estates(session: Session) -> dict[str, object]:
+    sh01 = factories.community(session, code="SH01", on_call_number="+8613700000000")
+    sh02 = factories.community(session, code="SH02", name="翠湖苑", name_en="Jade Lake")
+    factories.hotline_number(session, sh01, "+862160000001")
+    factories.hotline_number(session, sh02, "+862160000002")
+    a = factories.unit(session, sh01, "3", "1502", entrance="2")
+    b = factories.unit(session, sh02, "7", "0301")
+    owner = factories.resident(
+        session,
+        "王建国",
+        units=[(a, ResidentRole.OWNER), (b, ResidentRole.OWNER)],
+        phones=[("+8613800138000", True)],
+        senior_care=True,
+    )
+    session.commit()
+    return {"sh01": sh01, "sh02": sh02, "a": a, "b": b, "owner": owner}
+
+
+@pytest.mark.parametrize(
+    ("dialled", "code"),
+    [("02160000001", "SH01"), ("+86 21 6000 0002", "SH02"), ("unknown", "SH01"), ("", "SH01")],
+)
+def test_dialled_number_selects_the_community_or_the_first_one(
+    session: Session, two_estates: dict[str, object], dialled: str, code: str
+) -> None:
+    assert calls.find_community(session, dialled, "CN").code == code
+
+
+def test_context_holds_only_the_units_of_the_dialled_community(
+    session: Session, two_estates: dict[str, object]
+) -> None:
+    ctx = calls.build_context(
+        session,
+        call_id="c1",
+        caller="138 0013 8000",
+        community=two_estates["sh02"],
+        region="CN",
+        now=NOW,
+    )
+    assert ctx.known and ctx.community.code == "SH02"
+    assert [u.address for u in ctx.units()] == ["7栋0301"]
+    assert ctx.residents[0].senior_care
+    assert ctx.now == "2026-11-23T10:00:00+08:00"
+    assert ctx.on_call_number is None
+    assert flow.CallContext.from_json(ctx.to_json()) == ctx
+
+
+def test_context_lists_open_work_orders_with_overdue_flag(
+    session: Session, two_estates: dict[str, object]
+) -> None:
+    sh01, unit = two_estates["sh01"], two_estates["a"]
+    old = create_work_order(
+        session,
+        community=sh01,
+        category=Category.REPAIR,
+        unit_id=unit.id,
+        now=NOW - dt.timedelta(hours=30),
+    )
+    new = create_work_order(
+        session,
+        community=sh01,
+        category=Category.REPAIR,
+        unit_id=unit.id,
+        now=NOW - dt.timedelta(hours=1),
+    )
+    done = create_work_order(
+        session,
+        community=sh01,
+        category=Category.REPAIR,
+        unit_id=unit.id,
+        now=NOW - dt.timedelta(hours=2),
+    )
+    done.status = Status.COMPLETED
+    session.commit()
+    ctx = calls.build_context(
+        session, call_id="c2", caller="13800138000", community=sh01, region="CN", now=NOW
+    )
+    assert [(w.number, w.overdue) for w in ctx.work_orders] == [
+        (new.number, False),
+        (old.number, True),
+    ]
+    assert flow.policy.priority(ctx, "repair") == 20 + 10 + 10  # senior care, overdue
+
+
+def test_unknown_caller_context_is_unknown(
+    session: Session, two_estates: dict[str, object]
+) -> None:
+    ctx = calls.build_context(
+        session,
+        call_id="c3",
+        caller="anonymous",
+        community=two_estates["sh01"],
+        region="CN",
+        now=NOW,
+    )
+    assert not ctx.known and ctx.residents == [] and ctx.work_orders == []
+
+
+@pytest.mark.parametrize(
+    ("building", "room", "found"),
+    [
+        ("3", "1502", "3栋2单元1502"),
+        ("03", "1502", "3栋2单元1502"),
+        ("3", "21502", "3栋2单元1502"),
+        ("3", "9999", None),
+        ("8", "1502", None),
+    ],
+)
+def test_unit_typed_on_keypad_is_looked_up_in_the_community(
+    session: Session,
+    two_estates: dict[str, object],
+    building: str,
+    room: str,
+    found: str | None,
+) -> None:
+    result = calls.answer_lookup(
+        session, flow.Lookup("unit", {"building": building, "room": room}), "SH01"
+    )
+    assert result.kind == "unit"
+    assert result.data.get("address") == found
+    assert (result.data["unit_id"] is None) == (found is None)
+
+
+def test_room_in_two_entrances_needs_the_entrance_digit(session: Session) -> None:
+    c = factories.community(session)
+    factories.unit(session, c, "5", "0101", entrance="1")
+    two = factories.unit(session, c, "5", "0101", entrance="2")
+    session.commit()
+    ask = lambda room: calls.answer_lookup(  # noqa: E731
+        session, flow.Lookup("unit", {"building": "5", "room": room}), "SH01"
+    ).data["unit_id"]
+    assert ask("0101") is None
+    assert ask("20101") == two.id
+
+
+def test_values_are_spoken_from_pieces() -> None:
+    assert address_pieces("3栋2单元1502") == [
+        "digit.3",
+        "word.building",
+        "digit.2",
+        "word.entrance",
+        "digit.1",
+        "digit.5",
+        "digit.0",
+        "digit.2",
+        "word.room",
+    ]
+    say = flow.Say("self_service.offer", {"work_order": "SH01-2026-000123"})
+    assert pieces(say) == [
+        "self_service.offer",
+        "char.S",
+        "char.H",
+        "digit.0",
+        "digit.1",
+        "digit.2",
+        "digit.0",
+        "digit.2",
+        "digit.6",
+        "digit.0",
+        "digit.0",
+        "digit.0",
+        "digit.1",
+        "digit.2",
+        "digit.3",
+    ]
+    hours = flow.Say("hours.closed", {"open": "08:30", "close": "18:00"})
+    assert pieces(hours) == [
+        "hours.closed",
+        "number.8",
+        "word.hour",
+        "number.30",
+        "word.minute",
+        "number.18",
+        "word.hour",
+    ]
+    greet = flow.Say("greeting.morning", {"community": "阳光花园"})
+    assert pieces(greet, "SH01") == ["greeting.morning", "community.SH01"]
+
+
+def test_every_piece_a_value_can_produce_is_in_the_catalogue_list() -> None:
+    known = set(all_pieces())
+    say = flow.Say(
+        "wo.status",
+        {"number": "SH01-2026-000123", "status": "dispatched", "when": "2026-11-24T15:30:00+08:00"},
+    )
+    assert set(pieces(say)[1:]) <= known
+
+
+def test_spooled_record_is_replayed_once_and_in_order(engine: Engine, tmp_path: Path) -> None:
+    down = session_factory(
+        make_engine("postgresql://nobody@127.0.0.1:1/x", connect_args={"connect_timeout": 1})
+    )
+    spool = tmp_path / "spool"
+    rec = CallRecorder(sessions=down, spool_dir=spool, provider="asterisk", provider_call_id="1.1")
+    rec.start(caller_number="13800138000", caller_e164="+8613800138000")
+    rec.event("ivr.step", {"step": "main_menu"})
+    rec.update(queue="repair", priority=20)
+    rec.close("queued", "main_menu")
+    assert rec.spooling and rec.call_id is None
+    sessions = session_factory(engine)
+    assert replay_spool(sessions, spool) == 1
+    assert replay_spool(sessions, spool) == 0
+    with Session(engine) as s:
+        call = s.scalars(select(Call)).one()
+        kinds = s.scalars(select(CallEvent.kind).where(CallEvent.call_id == call.id)).all()
+    assert (call.queue, call.priority, call.disposition) == ("repair", 20, "queued")
+    assert kinds == ["ivr.step"]
+
+
+def test_record_started_in_database_then_spooled_is_completed_by_replay(
+    engine: Engine, tmp_path: Path
+) -> None:
+    sessions = session_factory(engine)
+    rec = CallRecorder(
+        sessions=sessions, spool_dir=tmp_path, provider="twilio", provider_call_id="CA1"
+    )
+    call_id = rec.start(caller_number="+8613800138000")
+    assert call_id is not None
+    rec._sessions = session_factory(
+        make_engine("postgresql://nobody@127.0.0.1:1/x", connect_args={"connect_timeout": 1})
+    )
+    rec.close("abandoned", "main_menu")
+    assert replay_spool(sessions, tmp_path) == 1
+    with Session(engine) as s:
+        call = s.get(Call, call_id)
+        assert (call.disposition, call.disposition_step) == ("abandoned", "main_menu")
