@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models.estate import (
@@ -45,6 +46,35 @@ class CallerMatch:
     units: tuple[UnitMatch, ...]
 
 
+# Built once: one round trip per lookup, people and their units together, primary
+# contacts first. Units come in address order (buildings by number when numeric).
+_BY_NUMBER = (
+    select(
+        Resident.id,
+        Resident.name,
+        Resident.language,
+        Resident.senior_care,
+        Resident.do_not_call,
+        PhoneNumber.is_primary,
+        Occupancy.role,
+        Unit.id,
+        Unit.entrance,
+        Unit.room,
+        Building.name,
+        Community.id,
+        Community.code,
+        Community.name,
+    )
+    .join(PhoneNumber, PhoneNumber.resident_id == Resident.id)
+    .outerjoin(Occupancy, Occupancy.resident_id == Resident.id)
+    .outerjoin(Unit, Unit.id == Occupancy.unit_id)
+    .outerjoin(Building, Building.id == Unit.building_id)
+    .outerjoin(Community, Community.id == Building.community_id)
+    .where(PhoneNumber.e164 == bindparam("e164"))
+    .order_by(PhoneNumber.is_primary.desc(), Resident.id)
+)
+
+
 def lookup_caller(
     session: Session, raw_number: str | None, region: str = "CN"
 ) -> list[CallerMatch]:
@@ -55,66 +85,50 @@ def lookup_caller(
     e164 = caller_e164(raw_number, region)
     if e164 is None:
         return []
-    people = session.execute(
-        select(
-            Resident.id,
-            Resident.name,
-            Resident.language,
-            Resident.senior_care,
-            Resident.do_not_call,
-            PhoneNumber.is_primary,
-        )
-        .join(PhoneNumber, PhoneNumber.resident_id == Resident.id)
-        .where(PhoneNumber.e164 == e164)
-        .order_by(PhoneNumber.is_primary.desc(), Resident.id)
-    ).all()
-    if not people:
-        return []
-    units = _units_of(session, [p.id for p in people])
+    people: dict[int, tuple[tuple, list[UnitMatch]]] = {}
+    for row in session.execute(_BY_NUMBER, {"e164": e164}):
+        (
+            rid,
+            name,
+            language,
+            senior,
+            dnc,
+            primary,
+            role,
+            uid,
+            entrance,
+            room,
+            bname,
+            cid,
+            code,
+            cname,
+        ) = row
+        _, units = people.setdefault(rid, ((rid, name, language, senior, dnc, primary), []))
+        if uid is not None:
+            units.append(
+                UnitMatch(uid, format_address(bname, entrance, room), role, cid, code, cname)
+            )
     return [
         CallerMatch(
-            resident_id=p.id,
-            name=p.name,
-            language=str(p.language),
-            senior_care=p.senior_care,
-            do_not_call=p.do_not_call,
-            primary=p.is_primary,
-            units=tuple(units.get(p.id, ())),
+            resident_id=rid,
+            name=name,
+            language=str(language),
+            senior_care=senior,
+            do_not_call=dnc,
+            primary=primary,
+            units=tuple(sorted(units, key=_address_order)),
         )
-        for p in people
+        for (rid, name, language, senior, dnc, primary), units in people.values()
     ]
 
 
-def _units_of(session: Session, resident_ids: list[int]) -> dict[int, list[UnitMatch]]:
-    """The units of each resident, in address order."""
-    rows = session.execute(
-        select(
-            Occupancy.resident_id,
-            Occupancy.role,
-            Unit.id,
-            Unit.entrance,
-            Unit.room,
-            Building.name,
-            Community.id,
-            Community.code,
-            Community.name,
-        )
-        .join(Unit, Unit.id == Occupancy.unit_id)
-        .join(Building, Building.id == Unit.building_id)
-        .join(Community, Community.id == Building.community_id)
-        .where(Occupancy.resident_id.in_(resident_ids))
-        .order_by(Occupancy.resident_id, Community.code, Building.name, Unit.entrance, Unit.room)
-    ).all()
-    found: dict[int, list[UnitMatch]] = {}
-    for resident_id, role, unit_id, entrance, room, building, cid, code, cname in rows:
-        found.setdefault(resident_id, []).append(
-            UnitMatch(
-                unit_id=unit_id,
-                address=format_address(building, entrance, room),
-                role=role,
-                community_id=cid,
-                community_code=code,
-                community_name=cname,
-            )
-        )
-    return found
+def _address_order(unit: UnitMatch) -> tuple:
+    """Community, then building and room as people count them: 3栋 before 12栋."""
+    return (unit.community_code, *_natural(unit.address))
+
+
+def _natural(text: str) -> list[tuple[int, int | str]]:
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in _PARTS.findall(text)]
+
+
+_PARTS = re.compile(r"\d+|\D+")

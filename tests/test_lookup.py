@@ -102,3 +102,23 @@ def test_cli_lookup_exits_1_when_nobody_has_the_number(
     result = CliRunner().invoke(cli, ["--database-url", db_url, "lookup", "139 0000 0000"])
     assert result.exit_code == 1
     assert "no resident" in result.output
+
+
+def test_units_are_in_the_order_people_count_buildings(session: Session) -> None:
+    c = factories.community(session)
+    u12 = factories.unit(session, c, "12", "0101")
+    u3 = factories.unit(session, c, "3", "0101")
+    factories.resident(
+        session, "陈明", units=[(u12, ResidentRole.OWNER), (u3, ResidentRole.OWNER)],
+        phones=[("+8613900139000", True)],
+    )
+    session.commit()
+    [match] = lookup_caller(session, "13900139000")
+    assert [u.address for u in match.units] == ["3栋0101", "12栋0101"]
+
+
+def test_resident_without_a_unit_is_still_found(session: Session) -> None:
+    factories.resident(session, "刘洋", phones=[("+8613700137000", True)])
+    session.commit()
+    [match] = lookup_caller(session, "13700137000")
+    assert match.name == "刘洋" and match.units == ()
