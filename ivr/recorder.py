@@ -1,13 +1,23 @@
-"""The call record: a Call row and its CallEvents, written as the call goes.
+"""The call record: a Call row and its CallEvents.
 
-When the database cannot be written, the rest of the call's record goes to a
-spool file instead (one JSON line per operation, flushed to disk at once), and
-:func:`replay_spool` writes it to the database when it is back. The caller hears
-nothing of it: a database outage never ends a call.
+A caller must not wait on the database, and a crash must not lose a call. So:
+
+- the Call row is inserted when the call starts (one transaction: the call has
+  an id for the channel and the console from its first second);
+- each later operation is appended to the call's journal file as it happens
+  (a process crash leaves it on disk), and held in memory;
+- when the call closes, everything held is written in one transaction and the
+  journal deleted.
+
+When the database cannot be written, the journal moves to the spool directory
+and :func:`replay_spool` writes it when the database is back. Journals left by a
+process that died mid-call are spooled by :func:`recover_journals` at start-up.
+The caller hears nothing of any of it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -26,10 +36,11 @@ from models import Call, CallEvent, Direction, utcnow
 log = logging.getLogger(__name__)
 
 SessionMaker = Callable[[], Session]
+JOURNAL = "journal"  # under the spool directory: calls in progress
 
 
 class CallRecorder:
-    """Writes one call's record to the database, or to the spool while it cannot."""
+    """One call's record: written at start and at close, journalled in between."""
 
     def __init__(
         self, *, sessions: SessionMaker, spool_dir: Path, provider: str, provider_call_id: str
@@ -39,52 +50,82 @@ class CallRecorder:
         self.provider = provider
         self.provider_call_id = provider_call_id
         self.call_id: int | None = None
-        self._spool: Path | None = None
-
-    @property
-    def spooling(self) -> bool:
-        return self._spool is not None
+        self._pending: list[dict[str, Any]] = []
+        name = f"{provider}-{_safe(provider_call_id)}-{uuid.uuid4().hex[:8]}.jsonl"
+        self._journal = spool_dir / JOURNAL / str(os.getpid()) / name
+        self.spooled = False
 
     def start(self, **fields: Any) -> int | None:
-        """Create the Call row; its id, or None while the database is out."""
+        """Create the Call row now; its id, or None while the database is out."""
         fields.setdefault("direction", Direction.INBOUND.value)
         fields.setdefault("started_at", utcnow().isoformat())
-        self._write({"op": "start", **fields})
+        op = {"op": "start", **fields}
+        self._journal_append(op)
+        self._pending.append(op)
+        self._flush()
         return self.call_id
 
     def update(self, **fields: Any) -> None:
         """Change the Call row's fields (resident, unit, queue, flow state …)."""
-        self._write({"op": "update", **fields})
+        self._hold({"op": "update", **fields})
 
     def event(self, kind: str, data: dict[str, Any] | None = None) -> None:
         """Add a CallEvent."""
-        self._write({"op": "event", "kind": kind, "data": data or {}, "at": utcnow().isoformat()})
+        self._hold({"op": "event", "kind": kind, "data": data or {}, "at": _now()})
 
     def close(self, disposition: str, step: str | None = None) -> None:
-        """End the call with its disposition and, when abandoned, the step it ended in."""
-        self._write(
-            {"op": "close", "disposition": disposition, "step": step, "at": utcnow().isoformat()}
-        )
+        """End the call with its disposition (and the step it ended in); write it all."""
+        self._hold({"op": "close", "disposition": disposition, "step": step, "at": _now()})
+        self._flush()
 
-    def _write(self, op: dict[str, Any]) -> None:
-        if self._spool is None:
-            try:
-                with self._sessions() as session:
-                    call = _apply(session, self.provider, self.provider_call_id, op)
-                    session.commit()
-                    self.call_id = call.id
-                return
-            except SQLAlchemyError as exc:
-                log.error(
-                    "call %s: database unavailable, spooling the record: %s",
-                    self.provider_call_id,
-                    str(exc).splitlines()[0],
-                )
-                name = f"{self.provider}-{_safe(self.provider_call_id)}-{uuid.uuid4().hex[:8]}"
-                self._spool = self._spool_dir / f"{name}.jsonl"
-                self._spool_dir.mkdir(parents=True, exist_ok=True)
-        ids = {"provider": self.provider, "provider_call_id": self.provider_call_id}
-        _append(self._spool, {**ids, **op})
+    def flush(self) -> None:
+        """Write what is held now (e.g. before a long wait in a queue)."""
+        self._flush()
+
+    def _hold(self, op: dict[str, Any]) -> None:
+        self._journal_append(op)
+        self._pending.append(op)
+
+    def _journal_append(self, op: dict[str, Any]) -> None:
+        self._journal.parent.mkdir(parents=True, exist_ok=True)
+        _append(self._journal, self._ids(op))
+
+    def _ids(self, op: dict[str, Any]) -> dict[str, Any]:
+        return {"provider": self.provider, "provider_call_id": self.provider_call_id, **op}
+
+    def _flush(self) -> None:
+        if self.spooled or not self._pending:
+            return
+        try:
+            with self._sessions() as session:
+                call = None
+                for op in self._pending:
+                    call = _apply(session, self.provider, self.provider_call_id, op, call)
+                session.commit()
+                self.call_id = call.id if call else self.call_id
+        except SQLAlchemyError as exc:
+            log.error(
+                "call %s: database unavailable, spooling its record: %s",
+                self.provider_call_id,
+                str(exc).splitlines()[0],
+            )
+            self._spool()
+            return
+        self._pending.clear()
+        self._journal.unlink(missing_ok=True)
+
+    def _spool(self) -> None:
+        """From now on this call's record lives in the spool until replayed."""
+        self._spool_dir.mkdir(parents=True, exist_ok=True)
+        target = self._spool_dir / self._journal.name
+        if self._journal.exists():
+            self._journal.replace(target)
+        self._journal = target
+        self.spooled = True
+
+
+def _now() -> str:
+    return utcnow().isoformat()
 
 
 def _safe(text: str) -> str:
@@ -92,11 +133,11 @@ def _safe(text: str) -> str:
 
 
 def _append(path: Path, op: dict[str, Any]) -> None:
-    """One operation as one line, on disk before we go on."""
+    """One operation as one line. Written through to the OS at once, so a crash of
+    this process loses none (``fsync`` would also survive a power cut, at a cost
+    per operation a caller would hear)."""
     with path.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(op, ensure_ascii=False, default=str) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 _CALL_FIELDS = {
@@ -113,11 +154,18 @@ _CALL_FIELDS = {
 }
 
 
-def _apply(session: Session, provider: str, provider_call_id: str, op: dict[str, Any]) -> Call:
+def _apply(
+    session: Session,
+    provider: str,
+    provider_call_id: str,
+    op: dict[str, Any],
+    call: Call | None = None,
+) -> Call:
     """Apply one recorded operation to the call (created on first sight)."""
-    call = session.scalars(
-        select(Call).where(Call.provider == provider, Call.provider_call_id == provider_call_id)
-    ).one_or_none()
+    if call is None:
+        call = session.scalars(
+            select(Call).where(Call.provider == provider, Call.provider_call_id == provider_call_id)
+        ).one_or_none()
     if call is None:
         call = Call(
             provider=provider,
@@ -131,26 +179,23 @@ def _apply(session: Session, provider: str, provider_call_id: str, op: dict[str,
             value = op[name]
             setattr(call, name, Direction(value) if name == "direction" else value)
         if kind == "start" and "started_at" in op:
-            call.started_at = _when(op["started_at"])
+            call.started_at = dt.datetime.fromisoformat(op["started_at"])
     elif kind == "event":
-        session.flush()
+        if call.id is None:
+            session.flush()
         session.add(
             CallEvent(
-                call_id=call.id, kind=op["kind"], data=op.get("data") or {}, at=_when(op["at"])
+                call_id=call.id,
+                kind=op["kind"],
+                data=op.get("data") or {},
+                at=dt.datetime.fromisoformat(op["at"]),
             )
         )
-    elif kind == "close":
+    elif kind == "close" and call.disposition is None:
         call.disposition = op["disposition"]
         call.disposition_step = op.get("step")
-        call.ended_at = _when(op["at"])
-    session.flush()
+        call.ended_at = dt.datetime.fromisoformat(op["at"])
     return call
-
-
-def _when(text: str) -> Any:
-    import datetime as dt
-
-    return dt.datetime.fromisoformat(text)
 
 
 _replay_lock = threading.Lock()
@@ -160,18 +205,23 @@ def replay_spool(sessions: SessionMaker, spool_dir: Path) -> int:
     """Write spooled call records to the database; the number of files written.
 
     Each file goes in one transaction and is deleted after it commits; a file that
-    cannot be written yet stays for the next try.
+    cannot be written yet stays for the next try. Calls still in progress keep
+    their journals elsewhere and are not touched.
     """
     if not spool_dir.is_dir():
         return 0
     written = 0
     with _replay_lock:
         for path in sorted(spool_dir.glob("*.jsonl")):
-            ops = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
+            lines = path.read_text("utf-8").splitlines()
+            ops = [json.loads(line) for line in lines if line.strip()]
             try:
                 with sessions() as session:
+                    calls: dict[tuple[str, str], Call] = {}
                     for op in ops:
-                        _apply(session, op.pop("provider"), op.pop("provider_call_id"), op)
+                        key = (op.pop("provider"), op.pop("provider_call_id"))
+                        calls[key] = _apply(session, *key, op, calls.get(key))
+                        session.flush()
                     session.commit()
             except SQLAlchemyError as exc:
                 log.warning("spool %s: database still unavailable: %s", path.name, exc)
@@ -179,3 +229,56 @@ def replay_spool(sessions: SessionMaker, spool_dir: Path) -> int:
             path.unlink()
             written += 1
     return written
+
+
+def recover_journals(spool_dir: Path) -> int:
+    """Spool the journals of calls whose process died mid-call; how many were found.
+
+    Journals live in a folder per process id; a folder whose process is gone is
+    moved to the spool, to be written by :func:`replay_spool`.
+    """
+    moved = 0
+    for folder in (spool_dir / JOURNAL).glob("*"):
+        if not folder.name.isdigit() or _alive(int(folder.name)):
+            continue
+        for path in folder.glob("*.jsonl"):
+            _close_interrupted(path)
+            os.replace(path, spool_dir / path.name)
+            moved += 1
+        folder.rmdir()
+    return moved
+
+
+def _close_interrupted(path: Path) -> None:
+    """End the journal with the call's fate: our process stopped during it.
+
+    The dialplan queued the caller (AGISTATUS fallback); a call already closed
+    keeps its own disposition (closing twice changes nothing).
+    """
+    lines = [line for line in path.read_text("utf-8").splitlines() if line.strip()]
+    if not lines:
+        return
+    last = json.loads(lines[-1])
+    ids = {"provider": last["provider"], "provider_call_id": last["provider_call_id"]}
+    _append(
+        path,
+        {
+            **ids,
+            "op": "close",
+            "disposition": "interrupted",
+            "step": "process_stopped",
+            "at": _now(),
+        },
+    )
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True

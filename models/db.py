@@ -73,7 +73,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def check_connection(engine: Engine) -> None:
@@ -93,6 +94,17 @@ def check_connection(engine: Engine) -> None:
 def session_factory(engine: Engine) -> sessionmaker:
     """Sessions bound to ``engine`` that keep objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_session_factory(engine: Engine) -> sessionmaker:
+    """Sessions for reading only, with no transaction around them.
+
+    A lookup made while a caller waits is one or two SELECTs: without BEGIN and
+    ROLLBACK it is one round trip to PostgreSQL, and on SQLite it takes no write
+    lock, so lookups never queue behind writers (WAL lets them read alongside).
+    """
+    return sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"),
+                        expire_on_commit=False)
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

@@ -218,7 +218,7 @@ def test_spooled_record_is_replayed_once_and_in_order(engine: Engine, tmp_path: 
     rec.event("ivr.step", {"step": "main_menu"})
     rec.update(queue="repair", priority=20)
     rec.close("queued", "main_menu")
-    assert rec.spooling and rec.call_id is None
+    assert rec.spooled and rec.call_id is None
     sessions = session_factory(engine)
     assert replay_spool(sessions, spool) == 1
     assert replay_spool(sessions, spool) == 0
@@ -246,3 +246,60 @@ def test_record_started_in_database_then_spooled_is_completed_by_replay(
     with Session(engine) as s:
         call = s.get(Call, call_id)
         assert (call.disposition, call.disposition_step) == ("abandoned", "main_menu")
+
+
+_CRASHING_CALL = """
+import os, sys
+from pathlib import Path
+from ivr.recorder import CallRecorder
+from models.db import make_engine, session_factory
+rec = CallRecorder(sessions=session_factory(make_engine(sys.argv[1])), spool_dir=Path(sys.argv[2]),
+                   provider="asterisk", provider_call_id="crash.1")
+rec.start(caller_number="13800138000")
+rec.event("ivr.step", {"step": "main_menu"})
+rec.update(queue="repair", priority=20)
+os._exit(9)  # killed mid-call: no close, no flush
+"""
+
+
+def test_given_process_killed_mid_call_then_its_journal_is_recovered_and_written(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from ivr.recorder import recover_journals
+
+    spool = tmp_path / "spool"
+    done = subprocess.run(
+        [sys.executable, "-c", _CRASHING_CALL, db_url, str(spool)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 9, done.stderr
+    with Session(engine) as s:  # the call exists from its first second
+        assert s.scalars(select(Call)).one().disposition is None
+    assert recover_journals(spool) == 1
+    assert replay_spool(session_factory(engine), spool) == 1
+    with Session(engine) as s:
+        call = s.scalars(select(Call)).one()
+        kinds = s.scalars(select(CallEvent.kind).where(CallEvent.call_id == call.id)).all()
+    assert (call.queue, call.disposition, call.disposition_step) == (
+        "repair",
+        "interrupted",
+        "process_stopped",
+    )
+    assert kinds == ["ivr.step"]
+
+
+def test_journals_of_live_processes_are_left_alone(tmp_path: Path) -> None:
+    import os
+
+    from ivr.recorder import JOURNAL, recover_journals
+
+    mine = tmp_path / JOURNAL / str(os.getpid())
+    mine.mkdir(parents=True)
+    (mine / "asterisk-live.jsonl").write_text('{"provider": "asterisk"}\n')
+    assert recover_journals(tmp_path) == 0
+    assert (mine / "asterisk-live.jsonl").exists()

@@ -46,6 +46,7 @@ class InboundScript:
 
     sessions: Callable[[], Session]
     spool_dir: Path
+    readers: Callable[[], Session] | None = None  # read-only sessions; default: sessions
     region: str = "CN"
     recordings_dir: str = "hotline/messages"  # relative to Asterisk's sounds directory
     clock: Callable[[], dt.datetime] = utcnow
@@ -53,6 +54,15 @@ class InboundScript:
     def __call__(self, channel: Channel) -> None:
         run = _Run(script=self, channel=channel)
         run.go()
+
+    def read(self) -> Session:
+        """A session for lookups made while the caller waits."""
+        return (self.readers or self.sessions)()
+
+
+def _known(value: str | None) -> str:
+    """Asterisk writes ``unknown`` for a number the carrier did not send."""
+    return "" if value in (None, "", "unknown") else value
 
 
 @dataclasses.dataclass
@@ -92,11 +102,11 @@ class _Run:
     def _context(self, uniqueid: str, env: dict[str, str]) -> flow.CallContext:
         """Look the caller up and open the call record; an unknown caller if the database is out."""
         caller = env.get("agi_callerid", "")
-        dialled = env.get("agi_dnid") or env.get("agi_extension", "")
+        dialled = _known(env.get("agi_dnid")) or _known(env.get("agi_extension"))
         now = self.script.clock()
         community_id = None
         try:
-            with self.script.sessions() as session:
+            with self.script.read() as session:
                 community = calls.find_community(session, dialled, self.script.region)
                 community_id = community.id if community else None
                 ctx = calls.build_context(
@@ -209,7 +219,7 @@ class _Run:
     def _lookup(self, lookup: flow.Lookup) -> flow.Event:
         code = str(lookup.params.get("community", ""))
         try:
-            with self.script.sessions() as session:
+            with self.script.read() as session:
                 return calls.answer_lookup(session, lookup, code)
         except SQLAlchemyError as exc:
             log.error("lookup %s failed, database unavailable: %s", lookup.kind, exc)

@@ -12,8 +12,8 @@ from hotline.config import Config
 from ivr.agi.channel import Channel
 from ivr.agi.inbound import InboundScript
 from ivr.agi.server import FastAGIServer
-from ivr.recorder import replay_spool
-from models.db import session_factory
+from ivr.recorder import recover_journals, replay_spool
+from models.db import read_session_factory, session_factory
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,11 @@ def build_server(
     config: Config, engine: Engine, *, host: str | None = None, port: int | None = None
 ) -> FastAGIServer:
     """The FastAGI server for ``/hotline`` (later ``/survey``), not yet serving."""
-    sessions = session_factory(engine)
     inbound = InboundScript(
-        sessions=sessions, spool_dir=spool_dir(config), region=config.default_region
+        sessions=session_factory(engine),
+        readers=read_session_factory(engine),
+        spool_dir=spool_dir(config),
+        region=config.default_region,
     )
     address = (host or config.agi_host, config.agi_port if port is None else port)
     return FastAGIServer(address, scripts={"hotline": inbound}, unknown_script=queue_for_inquiry)
@@ -49,8 +51,14 @@ def start_spool_replayer(
     stop: threading.Event,
     interval: float = SPOOL_REPLAY_INTERVAL_S,
 ) -> threading.Thread:
-    """Every ``interval`` seconds, write spooled call records to the database."""
+    """Every ``interval`` seconds, write spooled call records to the database.
+
+    First, the journals of calls a previous process did not finish join the spool.
+    """
     sessions = session_factory(engine)
+    recovered = recover_journals(directory)
+    if recovered:
+        log.warning("%d call(s) were in progress when a process stopped; spooled", recovered)
 
     def loop() -> None:
         while not stop.wait(interval):
