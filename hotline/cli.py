@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import Engine
@@ -145,7 +146,10 @@ def import_residents_cmd(obj: Context, file: Path) -> None:
     with obj.session() as session:
         try:
             report = import_residents(
-                session, file, region=obj.config.default_region, progress=_progress_bar
+                session,
+                file,
+                region=obj.config.default_region,
+                progress=_progress_bar if sys.stderr.isatty() else None,
             )
         except ImportRejected as exc:
             for problem in exc.problems:
@@ -155,11 +159,11 @@ def import_residents_cmd(obj: Context, file: Path) -> None:
 
 
 @contextmanager
-def _progress_bar(total: int, label: str) -> Iterator[click.progressbar]:
-    """A progress bar on standard error, shown only for large files on a terminal."""
+def _progress_bar(total: int, label: str) -> Iterator[Any]:
+    """A progress bar on standard error (the import asks for it on a terminal only)."""
     with click.progressbar(
         length=total, label=label, file=sys.stderr, show_pos=True
-    ) as bar:  # click hides it when not a tty
+    ) as bar:
         yield bar
 
 

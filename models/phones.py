@@ -33,10 +33,13 @@ class InvalidPhoneNumber(ValueError):
     """The text is not a phone number that can be dialled."""
 
 
-def to_e164(raw: str | None, region: str = "CN") -> str | None:
+def to_e164(raw: str | None, region: str = "CN", *, strict: bool = False) -> str | None:
     """The E.164 form of ``raw``, or None for a withheld or anonymous caller ID.
 
     ``region`` is the country assumed for numbers written without a country code.
+    ``strict`` also requires a number that exists in its country's numbering plan
+    (for records typed by people: a digit too many is caught); a caller ID is only
+    required to have a possible length.
 
     :raises InvalidPhoneNumber: for text that is neither withheld nor a possible number.
     """
@@ -51,6 +54,8 @@ def to_e164(raw: str | None, region: str = "CN") -> str | None:
         raise InvalidPhoneNumber(f"{raw!r} is not a phone number: {exc}") from exc
     if not phonenumbers.is_possible_number(parsed):
         raise InvalidPhoneNumber(f"{raw!r} has the wrong number of digits for its country")
+    if strict and not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhoneNumber(f"{raw!r} is not a valid number in its country's numbering plan")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -68,3 +68,10 @@ def test_text_that_is_not_a_number_is_refused_with_a_reason(raw: str) -> None:
 )
 def test_mask_keeps_prefix_and_last_four_digits(e164: str, masked: str) -> None:
     assert mask(e164) == masked
+
+
+def test_strict_refuses_numbers_outside_the_numbering_plan() -> None:
+    assert to_e164("139 1234 5678", strict=True) == "+8613912345678"
+    assert to_e164("139123456789") == "+86139123456789"  # a possible length for a caller ID
+    with pytest.raises(InvalidPhoneNumber, match="numbering plan"):
+        to_e164("139123456789", strict=True)
