@@ -23,7 +23,18 @@ def healthz():  # type: ignore[no-untyped-def]
         return jsonify(status="down", database="unreachable"), 503
     want = head_revision()
     ok = have == want
-    body = {"status": "ok" if ok else "down", "database": "ok" if ok else f"at {have}, need {want}"}
+    body: dict[str, object] = {
+        "status": "ok" if ok else "down",
+        "database": "ok" if ok else f"at {have}, need {want}",
+    }
+    bus = current_app.extensions.get("hotline.bus")
+    ami = current_app.extensions.get("hotline.ami")
+    if bus is not None:
+        body["bus"] = "ok" if bus.healthy() else "unreachable"
+    if ami is not None:
+        body["ami"] = ami.health()
+    if ok and (body.get("bus") == "unreachable" or (ami is not None and not ami.connected)):
+        body["status"] = "degraded"  # still 200: only the database makes this node unfit
     return jsonify(body), 200 if ok else 503
 
 

@@ -161,9 +161,7 @@ def import_residents_cmd(obj: Context, file: Path) -> None:
 @contextmanager
 def _progress_bar(total: int, label: str) -> Iterator[Any]:
     """A progress bar on standard error (the import asks for it on a terminal only)."""
-    with click.progressbar(
-        length=total, label=label, file=sys.stderr, show_pos=True
-    ) as bar:
+    with click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True) as bar:
         yield bar
 
 
@@ -185,30 +183,53 @@ def demo(obj: Context, seed: int, force: bool) -> None:
     click.echo("demo logins: " + ", ".join(f"{k} / {v}" for k, v in DEMO_PASSWORDS.items()))
 
 
+def _daemon_logging() -> None:
+    """Log lines for operators; SIGTERM stops a daemon as Ctrl-C does."""
+    import logging
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 @cli.command()
 @click.option("--host", help="Address to listen on (default HOTLINE_AGI_HOST).")
 @click.option("--port", type=int, help="Port to listen on (default HOTLINE_AGI_PORT, 4573).")
+@click.option("--no-ami", is_flag=True, help="Do not listen to AMI even if HOTLINE_AMI_URL is set.")
 @pass_ctx
-def agi(obj: Context, host: str | None, port: int | None) -> None:
+def agi(obj: Context, host: str | None, port: int | None, no_ami: bool) -> None:
     """Run the FastAGI server Asterisk calls with AGI(agi://host:4573/hotline)."""
-    import logging
-    import threading
+    from hotline.daemons import Daemons
 
-    from ivr.agi.service import build_server, spool_dir, start_spool_replayer
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _daemon_logging()
     obj.require_schema()
-    server = build_server(obj.config, obj.engine, host=host, port=port)
-    stop = threading.Event()
-    start_spool_replayer(obj.engine, spool_dir(obj.config), stop)
-    click.echo(f"FastAGI on {server.server_address[0]}:{server.port} (scripts: hotline)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        server.server_close()
+    with Daemons(obj.config, obj.engine) as daemons:
+        daemons.start_spool()
+        server = daemons.start_agi(host, port)
+        listener = None if no_ami else daemons.start_ami()
+        if listener is not None:
+            click.echo(f"AMI listener for {listener.settings}")
+        click.echo(f"FastAGI on {host or obj.config.agi_host}:{server.port} (scripts: hotline)")
+        daemons.wait()
+
+
+@cli.command()
+@pass_ctx
+def ami(obj: Context) -> None:
+    """Listen to Asterisk's manager interface (HOTLINE_AMI_URL): queue events onto calls."""
+    from hotline.daemons import Daemons
+
+    _daemon_logging()
+    obj.require_schema()
+    with Daemons(obj.config, obj.engine) as daemons:
+        listener = daemons.start_ami()
+        if listener is None:
+            raise click.ClickException("HOTLINE_AMI_URL is not set: nothing to listen to")
+        click.echo(f"AMI listener for {listener.settings}")
+        daemons.wait()
 
 
 @cli.command()
@@ -217,17 +238,19 @@ def agi(obj: Context, host: str | None, port: int | None) -> None:
 @click.option("--no-demo", is_flag=True, help="Do not add the demo estate to an empty database.")
 @pass_ctx
 def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> None:
-    """Run the hotline in one process on the embedded defaults.
+    """Run the whole hotline in one process on the embedded defaults.
 
     Brings the database to the newest schema, adds the demo estate to an empty
-    database, and serves the web app. The IVR, simulator and console join this
-    process as they are built (see README).
+    database, and runs the web app (console, Twilio webhooks) with the FastAGI
+    server, the AMI listener (when HOTLINE_AMI_URL is set) and the call spool.
     """
     from werkzeug.serving import run_simple
 
     from agent_console import create_app
+    from hotline.daemons import Daemons
     from models.demo import build_demo, has_data
 
+    _daemon_logging()
     upgrade(obj.engine)
     if not no_demo:
         with obj.session() as session:
@@ -235,13 +258,23 @@ def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> No
                 click.echo("empty database: adding the demo estate (hotline demo)")
                 click.echo(str(build_demo(session)))
                 session.commit()
-    app = create_app(config=obj.config)
-    host, port = host or obj.config.web_host, port or obj.config.web_port
-    click.echo(
-        f"Hotline on http://{host}:{port}/ (database "
-        f"{obj.engine.url.render_as_string(hide_password=True)})"
-    )
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    with Daemons(obj.config, obj.engine) as daemons:
+        daemons.start_spool()
+        agi_server = daemons.start_agi()
+        daemons.start_ami()
+        app = create_app(config=obj.config)
+        app.extensions["hotline.bus"] = daemons.bus
+        app.extensions["hotline.ami"] = daemons.ami
+        host, port = host or obj.config.web_host, port or obj.config.web_port
+        where = obj.engine.url.render_as_string(hide_password=True)
+        click.echo(
+            f"Hotline on http://{host}:{port}/ (FastAGI on port {agi_server.port}; "
+            f"database {where})"
+        )
+        try:
+            run_simple(host, port, app, threaded=True, use_reloader=False)
+        except KeyboardInterrupt:
+            pass
 
 
 def main() -> None:

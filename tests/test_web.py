@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from agent_console import create_app
 from hotline.config import Config, load_config
 from tests import factories
+from tests.agi.peer import CallScript, call, environment
 
 
 @pytest.fixture
@@ -71,9 +72,13 @@ def _free_port() -> int:
 def test_hotline_serve_on_embedded_defaults_creates_demo_and_answers_health(
     tmp_path: Path,
 ) -> None:
-    port = _free_port()
+    port, agi_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    env |= {"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_WEB_PORT": str(port)}
+    env |= {
+        "HOTLINE_DATA_DIR": str(tmp_path),
+        "HOTLINE_WEB_PORT": str(port),
+        "HOTLINE_AGI_PORT": str(agi_port),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "hotline.cli", "serve"],
         env=env,
@@ -87,6 +92,9 @@ def test_hotline_serve_on_embedded_defaults_creates_demo_and_answers_health(
         front = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read().decode()
         assert "阳光花园" in front
         assert (tmp_path / "hotline.db").exists()
+        # the same process answers FastAGI: a demo resident's call reaches a queue
+        t = call(agi_port, CallScript(keys=["3"]), environment(port=agi_port))
+        assert t.variables["HOTLINE_QUEUE"] == "inquiry"
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -109,3 +117,26 @@ def _wait_for(url: str, proc: subprocess.Popen[str], timeout: float) -> str:
         except OSError:
             time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within {timeout}s")
+
+
+def test_healthz_reports_bus_and_a_disconnected_ami_as_degraded(
+    app: Flask, client: FlaskClient
+) -> None:
+    from hotline.bus import InProcessBus
+    from ivr.ami.listener import AMIListener
+    from ivr.ami.settings import parse_ami_url
+
+    bus = InProcessBus()
+    app.extensions["hotline.bus"] = bus
+    app.extensions["hotline.ami"] = AMIListener(
+        settings=parse_ami_url("ami://hotline:secret@127.0.0.1:1"),
+        event_names=["Hangup"],
+        on_event=lambda event: None,
+    )
+    body = client.get("/healthz")
+    assert body.status_code == 200
+    data = body.get_json()
+    assert (data["status"], data["database"], data["bus"]) == ("degraded", "ok", "ok")
+    assert data["ami"]["connected"] is False
+    assert "secret" not in body.get_data(as_text=True)
+    bus.close()

@@ -1,0 +1,76 @@
+"""The long-running parts, started and stopped together: FastAGI, AMI, the call spool.
+
+``hotline serve`` runs them all beside the web app in one process; ``hotline agi``
+and ``hotline ami`` run one part each when scaled out.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from types import TracebackType
+
+from sqlalchemy import Engine
+
+from hotline.bus import EventBus, make_bus
+from hotline.config import Config
+from ivr.agi.server import FastAGIServer
+from ivr.agi.service import build_server, spool_dir, start_spool_replayer
+from ivr.ami.listener import AMIListener
+from ivr.ami.service import build_listener
+
+log = logging.getLogger(__name__)
+
+
+class Daemons:
+    """The background parts of one process; a context manager that stops them all."""
+
+    def __init__(self, config: Config, engine: Engine) -> None:
+        self.config = config
+        self.engine = engine
+        self.bus: EventBus = make_bus(config)
+        self.agi: FastAGIServer | None = None
+        self.ami: AMIListener | None = None
+        self._stop = threading.Event()
+
+    def start_spool(self) -> None:
+        """Write call records spooled during a database outage, every few seconds."""
+        start_spool_replayer(self.engine, spool_dir(self.config), self._stop)
+
+    def start_agi(self, host: str | None = None, port: int | None = None) -> FastAGIServer:
+        """Serve FastAGI in a background thread."""
+        self.agi = build_server(self.config, self.engine, host=host, port=port)
+        self.agi.start()
+        return self.agi
+
+    def start_ami(self) -> AMIListener | None:
+        """Listen to Asterisk's manager interface when ``HOTLINE_AMI_URL`` is set."""
+        self.ami = build_listener(self.config, self.engine, self.bus)
+        if self.ami is not None:
+            self.ami.start()
+        return self.ami
+
+    def wait(self) -> None:
+        """Block until interrupted (Ctrl-C or SIGTERM turned into KeyboardInterrupt)."""
+        try:
+            self._stop.wait()
+        except KeyboardInterrupt:
+            pass
+
+    def close(self) -> None:
+        """Stop every part that was started."""
+        self._stop.set()
+        if self.ami is not None:
+            self.ami.stop()
+        if self.agi is not None:
+            self.agi.shutdown()
+            self.agi.server_close()
+        self.bus.close()
+
+    def __enter__(self) -> Daemons:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
