@@ -103,8 +103,9 @@ def read_session_factory(engine: Engine) -> sessionmaker:
     ROLLBACK it is one round trip to PostgreSQL, and on SQLite it takes no write
     lock, so lookups never queue behind writers (WAL lets them read alongside).
     """
-    return sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"),
-                        expire_on_commit=False)
+    return sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

@@ -80,11 +80,35 @@ class _CommunityPlan:
 
 COMMUNITIES = (
     # 20 buildings × 2 entrances × 18 floors × 3 rooms = 2,160 units
-    _CommunityPlan("SH01", "阳光花园", "Sunshine Garden", "+862160000001", "+8613916000001",
-                   dt.time(8, 30), dt.time(18, 0), "1234567", 20, 2, 18, 3),
+    _CommunityPlan(
+        "SH01",
+        "阳光花园",
+        "Sunshine Garden",
+        "+862160000001",
+        "+8613916000001",
+        dt.time(8, 30),
+        dt.time(18, 0),
+        "1234567",
+        20,
+        2,
+        18,
+        3,
+    ),
     # 8 buildings × 11 floors × 4 rooms = 352 units, no entrances
-    _CommunityPlan("SH02", "翠湖苑", "Jade Lake Court", "+862160000002", "+8613916000002",
-                   dt.time(9, 0), dt.time(17, 30), "123456", 8, 0, 11, 4),
+    _CommunityPlan(
+        "SH02",
+        "翠湖苑",
+        "Jade Lake Court",
+        "+862160000002",
+        "+8613916000002",
+        dt.time(9, 0),
+        dt.time(17, 30),
+        "123456",
+        8,
+        0,
+        11,
+        4,
+    ),
 )
 
 # login, name, role, PJSIP extension, communities served
@@ -103,17 +127,69 @@ _SURNAMES = (
     "魏苏吕丁任沈顾陆钱姚"
 )
 _SURNAME_WEIGHTS = (
-    71, 70, 64, 54, 46, 31, 23, 23, 20, 19, 15, 15, 13, 13, 12, 12, 11, 11, 11, 9, 9, 8, 7, 7,
-    7, 6, 6, 6, 6, 6, 5, 5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 5, 4, 4, 3, 3,
+    71,
+    70,
+    64,
+    54,
+    46,
+    31,
+    23,
+    23,
+    20,
+    19,
+    15,
+    15,
+    13,
+    13,
+    12,
+    12,
+    11,
+    11,
+    11,
+    9,
+    9,
+    8,
+    7,
+    7,
+    7,
+    6,
+    6,
+    6,
+    6,
+    6,
+    5,
+    5,
+    5,
+    5,
+    5,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    4,
+    3,
+    3,
+    3,
+    3,
+    3,
+    5,
+    4,
+    4,
+    3,
+    3,
 )
 # Given names by generation and sex: elders' names are a generation's fashion, not a child's.
 _GIVEN = {
     ("elder", "M"): "建国 国强 德明 志刚 永福 立新 卫东 振华 文华 金根 根宝 伟 明 刚 平 忠".split(),
     ("elder", "F"): "秀英 桂英 秀兰 玉兰 淑芬 凤英 玉珍 桂芳 美华 素珍 红 英 萍 芳 华".split(),
     ("adult", "M"): "伟 强 磊 军 勇 杰 涛 斌 超 鹏 辉 峰 晓明 志强 海涛 建华 俊杰 文博 立伟 "
-                    "永刚 晓东 少华 明辉 国华 嘉伟 亮 浩 宁 剑 晨".split(),
+    "永刚 晓东 少华 明辉 国华 嘉伟 亮 浩 宁 剑 晨".split(),
     ("adult", "F"): "芳 娜 敏 静 丽 艳 娟 霞 燕 玲 丹 萍 琳 颖 洁 晓燕 丽华 海燕 雪梅 慧敏 "
-                    "文静 美玲 晓红 春梅 佳 婷 倩 莉 蕾 瑾".split(),
+    "文静 美玲 晓红 春梅 佳 婷 倩 莉 蕾 瑾".split(),
     ("child", "M"): "子轩 浩然 宇航 天宇 梓豪 俊熙 一鸣 浩宇 子墨 博文 睿 昊 哲 轩 航".split(),
     ("child", "F"): "欣怡 梓涵 雨桐 思琪 佳怡 可馨 诗涵 语嫣 子萱 一诺 悦 琪 涵 彤 萱".split(),
 }
@@ -236,9 +312,15 @@ def _add_communities(session: Session) -> dict[str, Community]:
     found = {}
     for plan in COMMUNITIES:
         found[plan.code] = Community(
-            code=plan.code, name=plan.name, name_en=plan.name_en, timezone="Asia/Shanghai",
-            opens_at=plan.opens_at, closes_at=plan.closes_at, business_days=plan.business_days,
-            on_call_number=plan.on_call, numbers=[HotlineNumber(e164=plan.hotline)],
+            code=plan.code,
+            name=plan.name,
+            name_en=plan.name_en,
+            timezone="Asia/Shanghai",
+            opens_at=plan.opens_at,
+            closes_at=plan.closes_at,
+            business_days=plan.business_days,
+            on_call_number=plan.on_call,
+            numbers=[HotlineNumber(e164=plan.hotline)],
         )
     session.add_all(found.values())
     session.flush()
@@ -267,12 +349,22 @@ def _insert_units(session: Session, plan: _CommunityPlan, building_ids: list[int
 def _insert_people(session: Session, people: Sequence[_Person]) -> None:
     """Residents, then their phones and occupancies, in bulk."""
     now = utcnow()
-    ids = _insert_returning_ids(session, Resident, [
-        {"name": p.name, "language": p.language, "senior_care": p.senior_care,
-         "do_not_call": p.do_not_call, "survey_opt_out": False,
-         "created_at": now, "updated_at": now}
-        for p in people
-    ])
+    ids = _insert_returning_ids(
+        session,
+        Resident,
+        [
+            {
+                "name": p.name,
+                "language": p.language,
+                "senior_care": p.senior_care,
+                "do_not_call": p.do_not_call,
+                "survey_opt_out": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for p in people
+        ],
+    )
     phones = [
         {"resident_id": rid, "e164": e164, "label": label, "is_primary": primary}
         for rid, p in zip(ids, people, strict=True)
@@ -298,8 +390,15 @@ def _insert_returning_ids(
 def _add_agents(session: Session, communities: dict[str, Community]) -> None:
     """One agent per demo login, on extension ``100x`` and Twilio Client identity = login."""
     for login, name, role, extension, serves in _AGENTS:
-        agent = Agent(login=login, name=name, role=role, extension=extension, identity=login,
-                      active=True, communities=[communities[code] for code in serves])
+        agent = Agent(
+            login=login,
+            name=name,
+            role=role,
+            extension=extension,
+            identity=login,
+            active=True,
+            communities=[communities[code] for code in serves],
+        )
         agent.set_password(DEMO_PASSWORDS[login])
         session.add(agent)
 
@@ -368,8 +467,9 @@ class _Households:
 
     def _elder(self, surname: str, i: int) -> _Person:
         """A parent of the owner: the father carries the owner's surname; 40% in senior care."""
-        elder = self._person("M" if i == 0 else "F", "elder",
-                             surname=surname if i == 0 else self._surname())
+        elder = self._person(
+            "M" if i == 0 else "F", "elder", surname=surname if i == 0 else self._surname()
+        )
         if self.rng.random() < 0.35:
             elder.phones.append((self.mobile(), "mobile", False))
         elder.senior_care = self.rng.random() < 0.4
@@ -399,8 +499,9 @@ class _Households:
             others.append(other)
         return [tenant, *others]
 
-    def _person(self, sex: str, generation: str, *, phone: str | None = None,
-                surname: str | None = None) -> _Person:
+    def _person(
+        self, sex: str, generation: str, *, phone: str | None = None, surname: str | None = None
+    ) -> _Person:
         given = self.rng.choice(_GIVEN[(generation, sex)])
         person = _Person(name=(surname or self._surname()) + given, sex=sex)
         if phone:
@@ -419,8 +520,9 @@ class _Households:
 
     def mobile(self) -> str:
         """A mainland mobile number no one else in the demo has, in E.164."""
-        return self._unused(lambda: f"+86{self.rng.choice(_MOBILE_PREFIXES)}"
-                                    f"{self.rng.randrange(10**8):08d}")
+        return self._unused(
+            lambda: f"+86{self.rng.choice(_MOBILE_PREFIXES)}{self.rng.randrange(10**8):08d}"
+        )
 
     def landline(self) -> str:
         """A Shanghai (021) eight-digit landline starting 5 or 6, in E.164."""

@@ -12,10 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, event, inspect, update
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -121,7 +131,7 @@ def next_number(session: Session, community: Community, when: dt.datetime) -> tu
     transaction to keep or give back the number.
     """
     year = when.astimezone(ZoneInfo(community.timezone)).year
-    table = WorkOrderCounter.__table__
+    table = cast(Table, WorkOrderCounter.__table__)
     bump = (
         update(table)
         .where(table.c.community_id == community.id, table.c.year == year)

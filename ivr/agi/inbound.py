@@ -147,7 +147,8 @@ class _Run:
                     self.recorder.event(kind, data)
                 case flow.Route():
                     self._set_route(action)
-                case flow.Transfer(number=number):
+                case flow.Transfer(number=number) if self.state is not None:
+                    # The dialplan dials the number; if that fails it queues as emergency.
                     self._set_route(flow.fallback_route(self.state), transfer=number)
                 case flow.Close(disposition=disposition, step=step):
                     self.recorder.close(disposition, step)

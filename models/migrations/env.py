@@ -12,7 +12,7 @@ target_metadata = models.Base.metadata
 def run_migrations() -> None:
     """Migrate over the engine given in the config's attributes (or the URL option)."""
     engine = config.attributes.get("engine") or make_engine(
-        config.get_main_option("sqlalchemy.url")
+        config.get_main_option("sqlalchemy.url") or ""
     )
     with engine.connect() as connection:
         context.configure(
