@@ -10,8 +10,11 @@ still runs with an unknown caller.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+import time
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -27,16 +30,66 @@ OPEN_STATUSES = (Status.OPEN, Status.DISPATCHED, Status.ON_SITE)
 MAX_WORK_ORDERS = 5
 
 
-def find_community(session: Session, dialled: str, region: str) -> Community | None:
+@dataclasses.dataclass(frozen=True)
+class CommunityInfo:
+    """What a call needs to know of its community (read without the ORM)."""
+
+    id: int
+    code: str
+    name: str
+    name_en: str
+    timezone: str
+    opens_at: dt.time
+    closes_at: dt.time
+    business_days: str
+    on_call_number: str | None
+
+
+_COMMUNITY_COLUMNS = (
+    Community.id,
+    Community.code,
+    Community.name,
+    Community.name_en,
+    Community.timezone,
+    Community.opens_at,
+    Community.closes_at,
+    Community.business_days,
+    Community.on_call_number,
+)
+
+
+def find_community(session: Session, dialled: str, region: str) -> CommunityInfo | None:
     """The community whose hotline number was dialled; the only (or first) one otherwise."""
     e164 = caller_e164(dialled, region)
+    row = None
     if e164:
-        found = session.scalars(
-            select(Community).join(HotlineNumber).where(HotlineNumber.e164 == e164)
+        row = session.execute(
+            select(*_COMMUNITY_COLUMNS).join(HotlineNumber).where(HotlineNumber.e164 == e164)
         ).first()
-        if found:
-            return found
-    return session.scalars(select(Community).order_by(Community.id).limit(1)).first()
+    if row is None:
+        row = session.execute(select(*_COMMUNITY_COLUMNS).order_by(Community.id).limit(1)).first()
+    return CommunityInfo(*row) if row else None
+
+
+class CommunityDirectory:
+    """:func:`find_community` remembered for ``ttl`` seconds per dialled number.
+
+    Communities and their hotline numbers change rarely; every call asks.
+    """
+
+    def __init__(self, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._known: dict[tuple[str, str], tuple[float, CommunityInfo | None]] = {}
+
+    def find(self, session: Session, dialled: str, region: str) -> CommunityInfo | None:
+        key, now = (dialled, region), self._clock()
+        hit = self._known.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        found = find_community(session, dialled, region)
+        self._known[key] = (now + self.ttl, found)
+        return found
 
 
 def build_context(
@@ -44,7 +97,7 @@ def build_context(
     *,
     call_id: str,
     caller: str,
-    community: Community | None,
+    community: CommunityInfo | None,
     region: str,
     now: dt.datetime,
 ) -> flow.CallContext:
@@ -98,20 +151,26 @@ def _open_work_orders(
 ) -> list[flow.WorkOrderRef]:
     if not unit_ids:
         return []
-    orders = session.scalars(
-        select(WorkOrder)
+    orders = session.execute(
+        select(
+            WorkOrder.number,
+            WorkOrder.status,
+            WorkOrder.category,
+            WorkOrder.created_at,
+            WorkOrder.unit_id,
+        )
         .where(WorkOrder.unit_id.in_(unit_ids), WorkOrder.status.in_(OPEN_STATUSES))
         .order_by(WorkOrder.created_at.desc())
         .limit(MAX_WORK_ORDERS)
     ).all()
     return [
         flow.WorkOrderRef(
-            number=o.number,
-            status=o.status.value,
-            overdue=is_overdue(o.category, o.created_at, now),
-            unit_id=o.unit_id,
+            number=number,
+            status=status.value,
+            overdue=is_overdue(category, created_at, now),
+            unit_id=unit_id,
         )
-        for o in orders
+        for number, status, category, created_at, unit_id in orders
     ]
 
 

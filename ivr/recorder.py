@@ -27,11 +27,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models import Call, CallEvent, Direction, utcnow
+from models.db import write_lock
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +55,13 @@ class CallRecorder:
         name = f"{provider}-{_safe(provider_call_id)}-{uuid.uuid4().hex[:8]}.jsonl"
         self._journal = spool_dir / JOURNAL / str(os.getpid()) / name
         self.spooled = False
+        self._journal_ready = False
 
     def start(self, **fields: Any) -> int | None:
         """Create the Call row now; its id, or None while the database is out."""
         fields.setdefault("direction", Direction.INBOUND.value)
         fields.setdefault("started_at", utcnow().isoformat())
-        op = {"op": "start", **fields}
-        self._journal_append(op)
-        self._pending.append(op)
+        self._pending.append({"op": "start", **fields})  # journalled only if it can't be written
         self._flush()
         return self.call_id
 
@@ -87,7 +87,9 @@ class CallRecorder:
         self._pending.append(op)
 
     def _journal_append(self, op: dict[str, Any]) -> None:
-        self._journal.parent.mkdir(parents=True, exist_ok=True)
+        if not self._journal_ready:
+            self._journal.parent.mkdir(parents=True, exist_ok=True)
+            self._journal_ready = True
         _append(self._journal, self._ids(op))
 
     def _ids(self, op: dict[str, Any]) -> dict[str, Any]:
@@ -97,12 +99,16 @@ class CallRecorder:
         if self.spooled or not self._pending:
             return
         try:
-            with self._sessions() as session:
-                call = None
-                for op in self._pending:
-                    call = _apply(session, self.provider, self.provider_call_id, op, call)
+            with self._sessions() as session, write_lock(session.get_bind()):
+                call_id = _write(session, self._ids({}), self.call_id, self._pending)
+                if call_id is None:  # started while the database was out: find or make it
+                    call: Call | None = None
+                    for op in self._pending:
+                        call = _apply(session, self.provider, self.provider_call_id, op, call)
+                    session.flush()
+                    call_id = call.id if call else None
                 session.commit()
-                self.call_id = call.id if call else self.call_id
+                self.call_id = call_id
         except SQLAlchemyError as exc:
             log.error(
                 "call %s: database unavailable, spooling its record: %s",
@@ -115,11 +121,16 @@ class CallRecorder:
         self._journal.unlink(missing_ok=True)
 
     def _spool(self) -> None:
-        """From now on this call's record lives in the spool until replayed."""
+        """From now on this call's record lives in the spool until replayed.
+
+        Everything not yet written is in memory, in order: it goes to the spool
+        file, and later operations follow it there.
+        """
         self._spool_dir.mkdir(parents=True, exist_ok=True)
         target = self._spool_dir / self._journal.name
-        if self._journal.exists():
-            self._journal.replace(target)
+        for op in self._pending:
+            _append(target, self._ids(op))
+        self._journal.unlink(missing_ok=True)
         self._journal = target
         self.spooled = True
 
@@ -138,6 +149,59 @@ def _append(path: Path, op: dict[str, Any]) -> None:
     per operation a caller would hear)."""
     with path.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(op, ensure_ascii=False, default=str) + "\n")
+
+
+def _write(
+    session: Session, ids: dict[str, str], call_id: int | None, ops: list[dict[str, Any]]
+) -> int | None:
+    """Write a live call's operations with plain INSERT/UPDATE statements.
+
+    The ORM's unit of work costs more than the statements themselves, and this
+    runs twice per call while Asterisk waits. None when the call has no row yet
+    and the operations do not start it (the caller then uses :func:`_apply`).
+    """
+    calls, events = Call.__table__, CallEvent.__table__
+    fields: dict[str, Any] = {}
+    rows: list[dict[str, Any]] = []
+    close: dict[str, Any] | None = None
+    start: dict[str, Any] | None = None
+    for op in ops:
+        if op["op"] in ("start", "update"):
+            fields.update({k: v for k, v in op.items() if k in _CALL_FIELDS})
+            start = op if op["op"] == "start" else start
+        elif op["op"] == "event":
+            rows.append({"kind": op["kind"], "data": op.get("data") or {}, "at": _when(op["at"])})
+        elif op["op"] == "close":
+            close = op
+    if "direction" in fields:
+        fields["direction"] = Direction(fields["direction"])
+    if call_id is None:
+        if start is None:
+            return None
+        call_id = session.execute(
+            insert(calls)
+            .values(**ids, started_at=_when(start["started_at"]), **fields)
+            .returning(calls.c.id)
+        ).scalar_one()
+    elif fields:
+        session.execute(update(calls).where(calls.c.id == call_id).values(**fields))
+    if rows:
+        session.execute(insert(events), [{"call_id": call_id, **row} for row in rows])
+    if close is not None:
+        session.execute(
+            update(calls)
+            .where(calls.c.id == call_id, calls.c.disposition.is_(None))
+            .values(
+                disposition=close["disposition"],
+                disposition_step=close.get("step"),
+                ended_at=_when(close["at"]),
+            )
+        )
+    return call_id
+
+
+def _when(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
 
 
 _CALL_FIELDS = {

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
+import weakref
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import Pool
 
 from hotline.exceptions import DatabaseUnavailable
 
@@ -75,6 +80,25 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Pool, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def write_lock(engine: Engine) -> AbstractContextManager[object]:
+    """Hold this around a short write transaction that many threads run at once.
+
+    SQLite has one writer at a time; a thread that finds the database locked sleeps
+    in steps of up to 100 ms (its busy handler) before it tries again, so under
+    contention a 1 ms write can wait a tenth of a second. Queuing the threads of
+    this process on a lock instead keeps the wait to the writes ahead of it.
+    Other databases lock rows, not the file: there this is no lock at all.
+    """
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(engine.pool, threading.Lock())  # shared by its options
 
 
 def check_connection(engine: Engine) -> None:

@@ -50,6 +50,9 @@ class InboundScript:
     region: str = "CN"
     recordings_dir: str = "hotline/messages"  # relative to Asterisk's sounds directory
     clock: Callable[[], dt.datetime] = utcnow
+    communities: calls.CommunityDirectory = dataclasses.field(
+        default_factory=calls.CommunityDirectory
+    )
 
     def __call__(self, channel: Channel) -> None:
         run = _Run(script=self, channel=channel)
@@ -107,7 +110,7 @@ class _Run:
         community_id = None
         try:
             with self.script.read() as session:
-                community = calls.find_community(session, dialled, self.script.region)
+                community = self.script.communities.find(session, dialled, self.script.region)
                 community_id = community.id if community else None
                 ctx = calls.build_context(
                     session,
