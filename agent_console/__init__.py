@@ -26,6 +26,16 @@ def create_app(test_config: dict[str, Any] | None = None, config: Config | None 
     app.extensions["hotline.sessions"] = session_factory(engine)
 
     from agent_console import health
+    from ivr.twilio import http as twilio_http
+    from ivr.twilio.settings import TwilioSettings
+    from models.db import read_session_factory
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(
+        twilio_http.create_blueprint(
+            TwilioSettings.from_config(hotline_config),
+            sessions=app.extensions["hotline.sessions"],
+            readers=read_session_factory(engine),
+        )
+    )
     return app

@@ -100,28 +100,82 @@ def tables(numbers: list[str]) -> list[tuple[str, list[str], Rows]]:
     buildings = math.ceil(units / UNITS_PER_BUILDING)
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     return [
-        ("communities",
-         ["id", "code", "name", "name_en", "timezone", "opens_at", "closes_at",
-          "business_days", "on_call_number"],
-         lambda: iter([(1, "SH01", "阳光花园", "Sunshine Garden", "Asia/Shanghai",
-                        dt.time(8, 30), dt.time(18), "1234567", ON_CALL)])),
+        (
+            "communities",
+            [
+                "id",
+                "code",
+                "name",
+                "name_en",
+                "timezone",
+                "opens_at",
+                "closes_at",
+                "business_days",
+                "on_call_number",
+            ],
+            lambda: iter(
+                [
+                    (
+                        1,
+                        "SH01",
+                        "阳光花园",
+                        "Sunshine Garden",
+                        "Asia/Shanghai",
+                        dt.time(8, 30),
+                        dt.time(18),
+                        "1234567",
+                        ON_CALL,
+                    )
+                ]
+            ),
+        ),
         ("hotline_numbers", ["id", "community_id", "e164"], lambda: iter([(1, 1, HOTLINE)])),
-        ("buildings", ["id", "community_id", "name"],
-         lambda: ((b, 1, str(b)) for b in range(1, buildings + 1))),
-        ("units", ["id", "building_id", "entrance", "room"],
-         lambda: ((u, (u - 1) // UNITS_PER_BUILDING + 1, *room(u - 1))
-                  for u in range(1, units + 1))),
-        ("residents",
-         ["id", "name", "language", "senior_care", "do_not_call", "survey_opt_out",
-          "created_at", "updated_at"],
-         lambda: ((r, f"住户{r}", "zh-CN", False, False, False, now, now)
-                  for r in range(1, n + 1))),
-        ("phone_numbers", ["id", "resident_id", "e164", "label", "is_primary"],
-         lambda: ((i + 1, i + 1, e164, "mobile", True) for i, e164 in enumerate(numbers))),
-        ("occupancies", ["id", "resident_id", "unit_id", "role"],
-         lambda: ((r, r, (r - 1) // RESIDENTS_PER_UNIT + 1,
-                   "owner" if (r - 1) % RESIDENTS_PER_UNIT == 0 else "family")
-                  for r in range(1, n + 1))),
+        (
+            "buildings",
+            ["id", "community_id", "name"],
+            lambda: ((b, 1, str(b)) for b in range(1, buildings + 1)),
+        ),
+        (
+            "units",
+            ["id", "building_id", "entrance", "room"],
+            lambda: (
+                (u, (u - 1) // UNITS_PER_BUILDING + 1, *room(u - 1)) for u in range(1, units + 1)
+            ),
+        ),
+        (
+            "residents",
+            [
+                "id",
+                "name",
+                "language",
+                "senior_care",
+                "do_not_call",
+                "survey_opt_out",
+                "created_at",
+                "updated_at",
+            ],
+            lambda: (
+                (r, f"住户{r}", "zh-CN", False, False, False, now, now) for r in range(1, n + 1)
+            ),
+        ),
+        (
+            "phone_numbers",
+            ["id", "resident_id", "e164", "label", "is_primary"],
+            lambda: ((i + 1, i + 1, e164, "mobile", True) for i, e164 in enumerate(numbers)),
+        ),
+        (
+            "occupancies",
+            ["id", "resident_id", "unit_id", "role"],
+            lambda: (
+                (
+                    r,
+                    r,
+                    (r - 1) // RESIDENTS_PER_UNIT + 1,
+                    "owner" if (r - 1) % RESIDENTS_PER_UNIT == 0 else "family",
+                )
+                for r in range(1, n + 1)
+            ),
+        ),
     ]
 
 
@@ -207,8 +261,13 @@ def serve(kind: str, url: str, spool: str, conn: Any) -> None:
     server.server_close()
     if engine is not None:
         engine.dispose()
-    conn.send({"log_warnings": counter.count, "first_warnings": counter.first,
-               "threads_at_stop": threading.active_count()})
+    conn.send(
+        {
+            "log_warnings": counter.count,
+            "first_warnings": counter.first,
+            "threads_at_stop": threading.active_count(),
+        }
+    )
 
 
 @dataclasses.dataclass
@@ -280,8 +339,7 @@ def _peer_environment() -> Callable[..., list[tuple[str, str]]]:
 
 def env_block(call: PlannedCall, port: int) -> bytes:
     """The environment Asterisk sends first, in res_agi's order, as the test peer writes it."""
-    env = _peer_environment()(callerid=call.callerid, dnid=DNID, uniqueid=call.uniqueid,
-                              port=port)
+    env = _peer_environment()(callerid=call.callerid, dnid=DNID, uniqueid=call.uniqueid, port=port)
     return ("".join(f"{k}: {v}\n" for k, v in env) + "\n").encode()
 
 
@@ -317,8 +375,11 @@ async def one_call(port: int, call: PlannedCall, playback_s: float) -> Result:
                     writer.write(b"200 result=0 endpos=16000\n")
                 else:
                     entry = keys.pop(0) if keys else None
-                    writer.write(b"200 result= (timeout)\n" if entry is None
-                                 else f"200 result={entry}\n".encode())
+                    writer.write(
+                        b"200 result= (timeout)\n"
+                        if entry is None
+                        else f"200 result={entry}\n".encode()
+                    )
             elif line.startswith(b"RECORD FILE"):
                 writer.write(b"200 result=0 (timeout) endpos=40000\n")
             elif line.startswith(b"HANGUP"):
@@ -356,13 +417,24 @@ class Plan:
                 if len(rm) == 4:
                     break
             building = str(u // UNITS_PER_BUILDING + 1)
-            out.append(PlannedCall(uniqueid, self.rng.choice(self.unknown)[3:],
-                                   ("2", building, entrance + rm, "1"), False))
+            out.append(
+                PlannedCall(
+                    uniqueid,
+                    self.rng.choice(self.unknown)[3:],
+                    ("2", building, entrance + rm, "1"),
+                    False,
+                )
+            )
         return out
 
 
-async def _run(port: int, calls: list[PlannedCall], concurrency: int, playback_s: float,
-               on_done: Callable[[int], None] | None) -> tuple[list[Result], int, float]:
+async def _run(
+    port: int,
+    calls: list[PlannedCall],
+    concurrency: int,
+    playback_s: float,
+    on_done: Callable[[int], None] | None,
+) -> tuple[list[Result], int, float]:
     todo = iter(calls)
     results: list[Result] = []
     failures = 0
@@ -386,16 +458,24 @@ async def _run(port: int, calls: list[PlannedCall], concurrency: int, playback_s
     return results, failures, time.perf_counter() - started
 
 
-def run_calls(server: ServerProcess, calls: list[PlannedCall], concurrency: int,
-              playback_s: float = 0.0,
-              on_done: Callable[[int], None] | None = None) -> dict[str, Any]:
+def run_calls(
+    server: ServerProcess,
+    calls: list[PlannedCall],
+    concurrency: int,
+    playback_s: float = 0.0,
+    on_done: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
     """Place the calls, ``concurrency`` at a time; their figures."""
     cpu0, client0 = server.cpu_s(), time.process_time()
-    results, failures, wall = asyncio.run(_run(server.port, calls, concurrency, playback_s,
-                                               on_done))
+    results, failures, wall = asyncio.run(
+        _run(server.port, calls, concurrency, playback_s, on_done)
+    )
     cpu1, client1 = server.cpu_s(), time.process_time()
-    wrong = [r for r in results if r.queue != "repair"
-             or (server.kind == "hotline" and r.known and not r.resident_id)]
+    wrong = [
+        r
+        for r in results
+        if r.queue != "repair" or (server.kind == "hotline" and r.known and not r.resident_id)
+    ]
     queue = sorted(r.queue_ns for r in results)
     end = sorted(r.end_ns for r in results)
     n = max(len(results), 1)
@@ -419,18 +499,21 @@ def run_calls(server: ServerProcess, calls: list[PlannedCall], concurrency: int,
 
 
 def line(name: str, f: dict[str, Any]) -> str:
-    return (f"{name:<26} {f['calls_per_s']:8,.1f} calls/s   p50 {f['p50_ms']:7.2f}"
-            f"  p90 {f['p90_ms']:7.2f}  p99 {f['p99_ms']:7.2f}  max {f['max_ms']:7.2f} ms"
-            f"   to close p99 {f['end_p99_ms']:7.2f} ms   server CPU"
-            f" {f['server_cpu_ms_per_call']:.2f} ms/call   failed {f['failed']}"
-            f" wrong {f['wrong_queue_or_resident']}")
+    return (
+        f"{name:<26} {f['calls_per_s']:8,.1f} calls/s   p50 {f['p50_ms']:7.2f}"
+        f"  p90 {f['p90_ms']:7.2f}  p99 {f['p99_ms']:7.2f}  max {f['max_ms']:7.2f} ms"
+        f"   to close p99 {f['end_p99_ms']:7.2f} ms   server CPU"
+        f" {f['server_cpu_ms_per_call']:.2f} ms/call   failed {f['failed']}"
+        f" wrong {f['wrong_queue_or_resident']}"
+    )
 
 
 # ---------------------------------------------------------------------------- main
 
 
-def bench_server(kind: str, url: str, spool: Path, plan: Plan, args: argparse.Namespace,
-                 figures: dict[str, Any]) -> None:
+def bench_server(
+    kind: str, url: str, spool: Path, plan: Plan, args: argparse.Namespace, figures: dict[str, Any]
+) -> None:
     server = ServerProcess.start(kind, url, spool)
     out = figures[kind] = {"rss_start_mb": round(server.rss_mb(), 1)}
     try:
@@ -440,8 +523,9 @@ def bench_server(kind: str, url: str, spool: Path, plan: Plan, args: argparse.Na
         out["loaded"] = f = run_calls(server, plan.calls(args.calls), args.concurrency)
         print(line(f"{kind} ({args.concurrency} at once)", f), flush=True)
         if args.playback_ms and kind == "hotline":  # the baseline plays no prompt
-            out["paced"] = f = run_calls(server, plan.calls(args.paced_calls),
-                                         args.concurrency, args.playback_ms / 1000)
+            out["paced"] = f = run_calls(
+                server, plan.calls(args.paced_calls), args.concurrency, args.playback_ms / 1000
+            )
             print(line(f"{kind} (paced {args.playback_ms:g} ms)", f), flush=True)
         if kind == "hotline" and args.memory_calls:
             samples = [(0, round(server.rss_mb(), 1))]
@@ -450,8 +534,9 @@ def bench_server(kind: str, url: str, spool: Path, plan: Plan, args: argparse.Na
                 if done % SAMPLE_EVERY == 0:
                     samples.append((done, round(server.rss_mb(), 1)))
 
-            out["memory_run"] = f = run_calls(server, plan.calls(args.memory_calls),
-                                              args.concurrency, on_done=sample)
+            out["memory_run"] = f = run_calls(
+                server, plan.calls(args.memory_calls), args.concurrency, on_done=sample
+            )
             print(line(f"{kind} (memory run)", f), flush=True)
             out["rss_samples_mb"] = samples
         out["rss_end_mb"] = round(server.rss_mb(), 1)
@@ -464,13 +549,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--residents", type=int, default=100_000)
     parser.add_argument("--calls", type=int, default=5_000, help="timed calls per server")
     parser.add_argument("--concurrency", type=int, default=100)
-    parser.add_argument("--unloaded-calls", type=int, default=300,
-                        help="calls placed one at a time, per server")
-    parser.add_argument("--memory-calls", type=int, default=10_000,
-                        help="calls of the memory run (hotline server only; 0: none)")
-    parser.add_argument("--playback-ms", type=float, default=0.0,
-                        help="also run --paced-calls calls at --concurrency with each prompt"
-                        " and keypad entry taking this long (0: no paced run)")
+    parser.add_argument(
+        "--unloaded-calls", type=int, default=300, help="calls placed one at a time, per server"
+    )
+    parser.add_argument(
+        "--memory-calls",
+        type=int,
+        default=10_000,
+        help="calls of the memory run (hotline server only; 0: none)",
+    )
+    parser.add_argument(
+        "--playback-ms",
+        type=float,
+        default=0.0,
+        help="also run --paced-calls calls at --concurrency with each prompt"
+        " and keypad entry taking this long (0: no paced run)",
+    )
     parser.add_argument("--paced-calls", type=int, default=2_000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--seed", type=int, default=2026)
@@ -479,24 +573,38 @@ def main(argv: list[str] | None = None) -> int:
     numbers, unknown = draw_numbers(args.residents, max(1_000, args.residents // 10), args.seed)
     url, cleanup = open_backend(args.backend)
     figures: dict[str, Any] = {
-        "residents": args.residents, "backend": args.backend, "cpus": os.cpu_count(),
-        "concurrency": args.concurrency, "unknown_share": UNKNOWN_SHARE,
+        "residents": args.residents,
+        "backend": args.backend,
+        "cpus": os.cpu_count(),
+        "concurrency": args.concurrency,
+        "unknown_share": UNKNOWN_SHARE,
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
         "client": "one asyncio loop in the parent process; each server in its own process",
-        "goals": {"p99_ms": GOAL_P99_MS, "throughput_ratio": GOAL_RATIO,
-                  "memory_growth": GOAL_MEMORY_GROWTH},
+        "goals": {
+            "p99_ms": GOAL_P99_MS,
+            "throughput_ratio": GOAL_RATIO,
+            "memory_growth": GOAL_MEMORY_GROWTH,
+        },
     }
     try:
-        print(f"{args.backend}: loading {args.residents:,} residents …", file=sys.stderr,
-              flush=True)
+        print(
+            f"{args.backend}: loading {args.residents:,} residents …", file=sys.stderr, flush=True
+        )
         engine = make_engine(url)
         figures["load_s"] = round(build(engine, numbers), 1)
         engine.dispose()
-        print(f"loaded in {figures['load_s']} s; {os.cpu_count()} CPUs (load average"
-              f" {figures['loadavg_start'][0]}); callers: one asyncio loop in this process,"
-              f" each server in a process of its own", flush=True)
-        plan = Plan(numbers, unknown, math.ceil(args.residents / RESIDENTS_PER_UNIT),
-                    random.Random(args.seed + 1))
+        print(
+            f"loaded in {figures['load_s']} s; {os.cpu_count()} CPUs (load average"
+            f" {figures['loadavg_start'][0]}); callers: one asyncio loop in this process,"
+            f" each server in a process of its own",
+            flush=True,
+        )
+        plan = Plan(
+            numbers,
+            unknown,
+            math.ceil(args.residents / RESIDENTS_PER_UNIT),
+            random.Random(args.seed + 1),
+        )
         with tempfile.TemporaryDirectory(prefix="agi_bench_spool_") as spool:
             for kind in ("hotline", "baseline"):
                 bench_server(kind, url, Path(spool), plan, args, figures)
@@ -505,7 +613,8 @@ def main(argv: list[str] | None = None) -> int:
         with engine.connect() as conn:
             figures["call_rows"] = conn.execute(text("SELECT count(*) FROM calls")).scalar()
             figures["call_event_rows"] = conn.execute(
-                text("SELECT count(*) FROM call_events")).scalar()
+                text("SELECT count(*) FROM call_events")
+            ).scalar()
         engine.dispose()
     finally:
         cleanup()
@@ -519,21 +628,33 @@ def main(argv: list[str] | None = None) -> int:
         "p99": hot["p99_ms"] < GOAL_P99_MS,
         "throughput": ratio >= GOAL_RATIO,
         "memory": growth <= GOAL_MEMORY_GROWTH if growth is not None else None,
-        "correct": all(figures[k][p]["failed"] == 0 and figures[k][p]["wrong_queue_or_resident"]
-                       == 0 for k in ("hotline", "baseline") for p in ("unloaded", "loaded")),
+        "correct": all(
+            figures[k][p]["failed"] == 0 and figures[k][p]["wrong_queue_or_resident"] == 0
+            for k in ("hotline", "baseline")
+            for p in ("unloaded", "loaded")
+        ),
     }
-    figures.update(throughput_ratio=round(ratio, 3),
-                   memory_growth=round(growth, 3) if growth is not None else None,
-                   verdicts=verdicts, loadavg_end=[round(x, 2) for x in os.getloadavg()])
-    print(f"ratio hotline/baseline throughput {ratio:.3f}  (goal ≥ {GOAL_RATIO})"
-          f"   hotline p99 {hot['p99_ms']:.2f} ms (goal < {GOAL_P99_MS})")
+    figures.update(
+        throughput_ratio=round(ratio, 3),
+        memory_growth=round(growth, 3) if growth is not None else None,
+        verdicts=verdicts,
+        loadavg_end=[round(x, 2) for x in os.getloadavg()],
+    )
+    print(
+        f"ratio hotline/baseline throughput {ratio:.3f}  (goal ≥ {GOAL_RATIO})"
+        f"   hotline p99 {hot['p99_ms']:.2f} ms (goal < {GOAL_P99_MS})"
+    )
     if growth is not None:
-        print("hotline server RSS (MB) by calls of the memory run: "
-              + ", ".join(f"{n:,}: {mb}" for n, mb in samples)
-              + f"   growth after the first 1,000: {growth:+.1%}"
-              f" (max {max(mb for _, mb in samples)})")
-    print(f"call rows {figures['call_rows']:,}, call events {figures['call_event_rows']:,},"
-          f" spooled records {figures['spooled_files']}")
+        print(
+            "hotline server RSS (MB) by calls of the memory run: "
+            + ", ".join(f"{n:,}: {mb}" for n, mb in samples)
+            + f"   growth after the first 1,000: {growth:+.1%}"
+            f" (max {max(mb for _, mb in samples)})"
+        )
+    print(
+        f"call rows {figures['call_rows']:,}, call events {figures['call_event_rows']:,},"
+        f" spooled records {figures['spooled_files']}"
+    )
     words = {True: "met", False: "MISSED", None: "not measured"}
     print("verdicts: " + ", ".join(f"{k} {words[v]}" for k, v in verdicts.items()))
     print(json.dumps(figures, ensure_ascii=False))

@@ -146,13 +146,17 @@ def main() -> None:
         load = os.getloadavg()[0]
         first, first_cpu, summary = timed_import(f"sqlite:///{db}", path, first_samples)
         peak_first = peak_rss_mb()
-        print(f"import:    {first:.1f} s ({first_cpu:.1f} s CPU, load average {load:.1f})  "
-              f"peak RSS {peak_first:.0f} MB  {summary}")
+        print(
+            f"import:    {first:.1f} s ({first_cpu:.1f} s CPU, load average {load:.1f})  "
+            f"peak RSS {peak_first:.0f} MB  {summary}"
+        )
         print(f"  RSS at start {rss_start:.0f} MB; per pass, RSS MB and seconds: {first_samples}")
         again_samples: Samples = {}
         again, again_cpu, summary = timed_import(f"sqlite:///{db}", path, again_samples)
-        print(f"re-import: {again:.1f} s ({again_cpu:.1f} s CPU)  "
-              f"peak RSS {peak_rss_mb():.0f} MB  {summary}")
+        print(
+            f"re-import: {again:.1f} s ({again_cpu:.1f} s CPU)  "
+            f"peak RSS {peak_rss_mb():.0f} MB  {summary}"
+        )
         print(f"  per pass, RSS MB and seconds: {again_samples}")
     print(
         json.dumps(

@@ -87,27 +87,77 @@ def tables(numbers: list[str], seed: int) -> list[tuple[str, list[str], Rows]]:
         return str(entrance + 1), f"{floor + 1}{r + 1:02d}"
 
     return [
-        ("communities",
-         ["id", "code", "name", "name_en", "timezone", "opens_at", "closes_at", "business_days"],
-         lambda: ((c, f"B{c:03d}", f"基准小区{c}", f"Bench {c}", "Asia/Shanghai",
-                   dt.time(8, 30), dt.time(18), "1234567") for c in range(1, communities + 1))),
-        ("buildings", ["id", "community_id", "name"],
-         lambda: ((b, (b - 1) // BUILDINGS_PER_COMMUNITY + 1,
-                   str((b - 1) % BUILDINGS_PER_COMMUNITY + 1)) for b in range(1, buildings + 1))),
-        ("units", ["id", "building_id", "entrance", "room"],
-         lambda: ((u, (u - 1) // UNITS_PER_BUILDING + 1, *room(u - 1))
-                  for u in range(1, units + 1))),
-        ("residents",
-         ["id", "name", "language", "senior_care", "do_not_call", "survey_opt_out",
-          "created_at", "updated_at"],
-         lambda: ((r, names[r % len(names)], "zh-CN", r % 33 == 0, False, False, now, now)
-                  for r in range(1, n + 1))),
-        ("phone_numbers", ["id", "resident_id", "e164", "label", "is_primary"],
-         lambda: ((i + 1, i + 1, e164, "mobile", True) for i, e164 in enumerate(numbers))),
-        ("occupancies", ["id", "resident_id", "unit_id", "role"],
-         lambda: ((r, r, (r - 1) // RESIDENTS_PER_UNIT + 1,
-                   "owner" if (r - 1) % RESIDENTS_PER_UNIT == 0 else "family")
-                  for r in range(1, n + 1))),
+        (
+            "communities",
+            ["id", "code", "name", "name_en", "timezone", "opens_at", "closes_at", "business_days"],
+            lambda: (
+                (
+                    c,
+                    f"B{c:03d}",
+                    f"基准小区{c}",
+                    f"Bench {c}",
+                    "Asia/Shanghai",
+                    dt.time(8, 30),
+                    dt.time(18),
+                    "1234567",
+                )
+                for c in range(1, communities + 1)
+            ),
+        ),
+        (
+            "buildings",
+            ["id", "community_id", "name"],
+            lambda: (
+                (
+                    b,
+                    (b - 1) // BUILDINGS_PER_COMMUNITY + 1,
+                    str((b - 1) % BUILDINGS_PER_COMMUNITY + 1),
+                )
+                for b in range(1, buildings + 1)
+            ),
+        ),
+        (
+            "units",
+            ["id", "building_id", "entrance", "room"],
+            lambda: (
+                (u, (u - 1) // UNITS_PER_BUILDING + 1, *room(u - 1)) for u in range(1, units + 1)
+            ),
+        ),
+        (
+            "residents",
+            [
+                "id",
+                "name",
+                "language",
+                "senior_care",
+                "do_not_call",
+                "survey_opt_out",
+                "created_at",
+                "updated_at",
+            ],
+            lambda: (
+                (r, names[r % len(names)], "zh-CN", r % 33 == 0, False, False, now, now)
+                for r in range(1, n + 1)
+            ),
+        ),
+        (
+            "phone_numbers",
+            ["id", "resident_id", "e164", "label", "is_primary"],
+            lambda: ((i + 1, i + 1, e164, "mobile", True) for i, e164 in enumerate(numbers)),
+        ),
+        (
+            "occupancies",
+            ["id", "resident_id", "unit_id", "role"],
+            lambda: (
+                (
+                    r,
+                    r,
+                    (r - 1) // RESIDENTS_PER_UNIT + 1,
+                    "owner" if (r - 1) % RESIDENTS_PER_UNIT == 0 else "family",
+                )
+                for r in range(1, n + 1)
+            ),
+        ),
     ]
 
 
@@ -179,8 +229,9 @@ def time_lookups(engine: Engine, calls: list[tuple[str, bool]]) -> tuple[list[in
     return timings, time.perf_counter() - started
 
 
-def plan_calls(numbers: list[str], unknown: list[str], count: int, rng: random.Random) -> list[
-        tuple[str, bool]]:
+def plan_calls(
+    numbers: list[str], unknown: list[str], count: int, rng: random.Random
+) -> list[tuple[str, bool]]:
     """``count`` lookups in national format, 10% of them numbers nobody has."""
     n_unknown = round(count * UNKNOWN_SHARE)
     calls = [(national(rng.choice(numbers)), True) for _ in range(count - n_unknown)]
@@ -244,17 +295,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     numbers, unknown = draw_numbers(args.numbers, max(1_000, args.numbers // 10), args.seed)
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
-    figures: dict[str, Any] = {"numbers": args.numbers, "lookups": args.lookups,
-                               "unknown_share": UNKNOWN_SHARE, "goal_p99_ms": GOAL_P99_MS,
-                               "cpus": os.cpu_count()}
+    figures: dict[str, Any] = {
+        "numbers": args.numbers,
+        "lookups": args.lookups,
+        "unknown_share": UNKNOWN_SHARE,
+        "goal_p99_ms": GOAL_P99_MS,
+        "cpus": os.cpu_count(),
+    }
     for backend in backends:
         print(f"{backend}: loading {args.numbers:,} numbers …", file=sys.stderr, flush=True)
         f = figures[backend] = run(backend, args, numbers, unknown)
         verdict = "meets" if f["p99_ms"] < GOAL_P99_MS else "MISSES"
-        print(f"{backend:<10} load {f['load_s']:7.1f} s   p50 {f['p50_ms']:.3f}"
-              f"  p90 {f['p90_ms']:.3f}  p99 {f['p99_ms']:.3f}  max {f['max_ms']:.3f} ms"
-              f"   {f['lookups_per_s']:,} lookups/s   ({verdict} p99 < {GOAL_P99_MS} ms;"
-              f" load average {f['load_average_1min']} on {os.cpu_count()} CPUs)", flush=True)
+        print(
+            f"{backend:<10} load {f['load_s']:7.1f} s   p50 {f['p50_ms']:.3f}"
+            f"  p90 {f['p90_ms']:.3f}  p99 {f['p99_ms']:.3f}  max {f['max_ms']:.3f} ms"
+            f"   {f['lookups_per_s']:,} lookups/s   ({verdict} p99 < {GOAL_P99_MS} ms;"
+            f" load average {f['load_average_1min']} on {os.cpu_count()} CPUs)",
+            flush=True,
+        )
     print(json.dumps(figures))
     return 0 if all(figures[b]["p99_ms"] < GOAL_P99_MS for b in backends) else 1
 

@@ -34,6 +34,9 @@ class Config:
     twilio_auth_token: str = ""
     ami_url: str = ""
     vosk_model: str = ""
+    twilio_public_base_url: str = ""  # where Twilio reaches this app, e.g. https://hotline.example
+    twilio_trust_proxy: bool = False  # rebuild the public URL from X-Forwarded-Proto/Host
+    twilio_hold_music_url: str = ""  # empty: Twilio's own hold music
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
     web_host: str = "127.0.0.1"
@@ -57,11 +60,24 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     try:
         if kind == "int":
             return int(value)
+        if kind == "bool":
+            return _boolean(value)
         if kind == "Path":
             return Path(str(value)).expanduser()
         return str(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{source}: {name} must be {kind}, got {value!r}") from exc
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(value)
 
 
 def load_config(

@@ -25,12 +25,13 @@ import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from hotline.config import Config
 from models import Call, CallEvent, Direction, utcnow
 from models.db import write_lock
 
@@ -52,7 +53,9 @@ class CallRecorder:
         self.provider_call_id = provider_call_id
         self.call_id: int | None = None
         self._pending: list[dict[str, Any]] = []
-        name = f"{provider}-{_safe(provider_call_id)}-{uuid.uuid4().hex[:8]}.jsonl"
+        # Time first, so that the spool replays a call's files in the order they were made.
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+        name = f"{stamp}-{provider}-{_safe(provider_call_id)}-{uuid.uuid4().hex[:8]}.jsonl"
         self._journal = spool_dir / JOURNAL / str(os.getpid()) / name
         self.spooled = False
         self._journal_ready = False
@@ -99,7 +102,7 @@ class CallRecorder:
         if self.spooled or not self._pending:
             return
         try:
-            with self._sessions() as session, write_lock(session.get_bind()):
+            with self._sessions() as session, write_lock(session.get_bind().engine):
                 call_id = _write(session, self._ids({}), self.call_id, self._pending)
                 if call_id is None:  # started while the database was out: find or make it
                     call: Call | None = None
@@ -160,7 +163,7 @@ def _write(
     runs twice per call while Asterisk waits. None when the call has no row yet
     and the operations do not start it (the caller then uses :func:`_apply`).
     """
-    calls, events = Call.__table__, CallEvent.__table__
+    calls, events = cast(Table, Call.__table__), cast(Table, CallEvent.__table__)
     fields: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     close: dict[str, Any] | None = None
@@ -260,6 +263,11 @@ def _apply(
         call.disposition_step = op.get("step")
         call.ended_at = dt.datetime.fromisoformat(op["at"])
     return call
+
+
+def spool_dir(config: Config) -> Path:
+    """Where call records wait while the database is out (every adapter, one place)."""
+    return config.data_dir / "spool" / "calls"
 
 
 _replay_lock = threading.Lock()

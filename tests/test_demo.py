@@ -80,20 +80,41 @@ def dump(session: Session) -> dict[str, list[Any]]:
     )
     return {
         "communities": [
-            (c.code, c.name, c.name_en, c.timezone, c.opens_at, c.closes_at, c.business_days,
-             c.on_call_number, [n.e164 for n in c.numbers])
+            (
+                c.code,
+                c.name,
+                c.name_en,
+                c.timezone,
+                c.opens_at,
+                c.closes_at,
+                c.business_days,
+                c.on_call_number,
+                [n.e164 for n in c.numbers],
+            )
             for c in communities
         ],
         "units": list(addresses.values()),
         "residents": [
-            (r.name, str(r.language), r.senior_care, r.do_not_call,
-             [(p.e164, p.label, p.is_primary) for p in r.phones],
-             sorted((addresses[o.unit_id], str(o.role)) for o in r.occupancies))
+            (
+                r.name,
+                str(r.language),
+                r.senior_care,
+                r.do_not_call,
+                [(p.e164, p.label, p.is_primary) for p in r.phones],
+                sorted((addresses[o.unit_id], str(o.role)) for o in r.occupancies),
+            )
             for r in residents
         ],
         "agents": [
-            (a.login, a.name, str(a.role), a.extension, a.identity, a.active,
-             sorted(c.code for c in a.communities))
+            (
+                a.login,
+                a.name,
+                str(a.role),
+                a.extension,
+                a.identity,
+                a.active,
+                sorted(c.code for c in a.communities),
+            )
             for a in agents
         ],
     }
@@ -116,9 +137,15 @@ def test_demo_communities_have_their_hotline_numbers_hours_and_on_call_numbers(
     assert set(by_code) == {"SH01", "SH02"}
     sunshine = by_code["SH01"]
     assert (sunshine.name, sunshine.name_en, sunshine.timezone) == (
-        "阳光花园", "Sunshine Garden", "Asia/Shanghai")
+        "阳光花园",
+        "Sunshine Garden",
+        "Asia/Shanghai",
+    )
     assert (str(sunshine.opens_at), str(sunshine.closes_at), sunshine.business_days) == (
-        "08:30:00", "18:00:00", "1234567")
+        "08:30:00",
+        "18:00:00",
+        "1234567",
+    )
     assert [n.e164 for n in sunshine.numbers] == ["+862160000001"]
     assert [n.e164 for n in by_code["SH02"].numbers] == ["+862160000002"]
     assert all(c.on_call_number for c in by_code.values())
@@ -158,8 +185,11 @@ def test_demo_households_hold_every_role_seniors_and_english_speakers(
     seniors = session.scalar(select(func.count(Resident.id)).where(Resident.senior_care))
     assert 0.02 <= seniors / residents <= 0.04
     assert 0 < session.scalar(select(func.count(Resident.id)).where(Resident.do_not_call)) < 100
-    assert 0 < session.scalar(
-        select(func.count(Resident.id)).where(Resident.language == Language.EN)) < 100
+    assert (
+        0
+        < session.scalar(select(func.count(Resident.id)).where(Resident.language == Language.EN))
+        < 100
+    )
 
 
 def test_every_demo_phone_is_valid_e164_and_a_mobile_belongs_to_one_resident(
@@ -241,12 +271,14 @@ def test_given_shared_landline_then_lookup_returns_the_household_primary_contact
 ) -> None:
     sharers: dict[str, list[tuple[int, bool]]] = defaultdict(list)
     for rid, e164, primary in session.execute(
-        select(PhoneNumber.resident_id, PhoneNumber.e164, PhoneNumber.is_primary)
-        .where(PhoneNumber.label == "home")
+        select(PhoneNumber.resident_id, PhoneNumber.e164, PhoneNumber.is_primary).where(
+            PhoneNumber.label == "home"
+        )
     ):
         sharers[e164].append((rid, primary))
     landline, people = next(
-        (e164, people) for e164, people in sharers.items()
+        (e164, people)
+        for e164, people in sharers.items()
         if len(people) >= 3 and sum(primary for _, primary in people) == 1
     )
     matches = lookup_caller(session, "021-" + landline[5:9] + " " + landline[9:])

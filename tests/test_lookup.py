@@ -109,7 +109,9 @@ def test_units_are_in_the_order_people_count_buildings(session: Session) -> None
     u12 = factories.unit(session, c, "12", "0101")
     u3 = factories.unit(session, c, "3", "0101")
     factories.resident(
-        session, "陈明", units=[(u12, ResidentRole.OWNER), (u3, ResidentRole.OWNER)],
+        session,
+        "陈明",
+        units=[(u12, ResidentRole.OWNER), (u3, ResidentRole.OWNER)],
         phones=[("+8613900139000", True)],
     )
     session.commit()

@@ -12,17 +12,12 @@ from hotline.config import Config
 from ivr.agi.channel import Channel
 from ivr.agi.inbound import InboundScript
 from ivr.agi.server import FastAGIServer
-from ivr.recorder import recover_journals, replay_spool
+from ivr.recorder import recover_journals, replay_spool, spool_dir
 from models.db import read_session_factory, session_factory
 
 log = logging.getLogger(__name__)
 
 SPOOL_REPLAY_INTERVAL_S = 10.0
-
-
-def spool_dir(config: Config) -> Path:
-    """Where call records wait while the database is out."""
-    return config.data_dir / "spool" / "calls"
 
 
 def queue_for_inquiry(channel: Channel) -> None:

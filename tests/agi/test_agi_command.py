@@ -42,12 +42,16 @@ def test_hotline_agi_serves_a_call_and_stops_on_interrupt(tmp_path: Path) -> Non
     engine = make_engine(url)
     upgrade(engine)
     with Session(engine) as s:
-        c = factories.community(s, opens_at=__import__("datetime").time(0, 0),
-                                closes_at=__import__("datetime").time(0, 0))
+        c = factories.community(
+            s,
+            opens_at=__import__("datetime").time(0, 0),
+            closes_at=__import__("datetime").time(0, 0),
+        )
         factories.hotline_number(s, c, "+862160000001")
         u = factories.unit(s, c, "3", "1502")
-        factories.resident(s, "王建国", units=[(u, ResidentRole.OWNER)],
-                           phones=[("+8613800138000", True)])
+        factories.resident(
+            s, "王建国", units=[(u, ResidentRole.OWNER)], phones=[("+8613800138000", True)]
+        )
         s.commit()
     engine.dispose()
     port = _free_port()
@@ -55,7 +59,10 @@ def test_hotline_agi_serves_a_call_and_stops_on_interrupt(tmp_path: Path) -> Non
     env |= {"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_DATABASE_URL": url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "hotline.cli", "agi", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         _wait_listening(port, proc)

@@ -44,13 +44,15 @@ ENGLISH = sample_context(residents=[sample_resident(language=EN)])
 SENIOR = sample_context(residents=[sample_resident(senior_care=True)])
 AFTER_HOURS = sample_context(now="2026-03-02T21:30:00+08:00")
 AFTER_HOURS_NO_ON_CALL = sample_context(now="2026-03-02T21:30:00+08:00", on_call_number=None)
-AFTERNOON_UNKNOWN = sample_context(now="2026-03-02T15:00:00+08:00", caller_known=False,
-                                   residents=[])
+AFTERNOON_UNKNOWN = sample_context(
+    now="2026-03-02T15:00:00+08:00", caller_known=False, residents=[]
+)
 
 UNIT_3_1502 = sample_unit(2)
 DIRECTORY = directory({("3", "1502"): UNIT_3_1502})
-FOUND = LookupResult(kind="unit", data={"unit_id": UNIT_3_1502.unit_id,
-                                        "address": UNIT_3_1502.address})
+FOUND = LookupResult(
+    kind="unit", data={"unit_id": UNIT_3_1502.unit_id, "address": UNIT_3_1502.address}
+)
 NOT_FOUND = LookupResult(kind="unit", data={})
 TYPE_3_1502 = [Digits("3"), Digits("1502")]
 
@@ -96,14 +98,18 @@ SCENARIOS: dict[str, tuple[CallContext, list[Event]]] = {
     "emergency by key": (KNOWN, [Digits("1")]),
     "inquiry by speech, English": (ENGLISH, [Speech("I have a question")]),
     "complaint, unknown caller, identified": (
-        AFTERNOON_UNKNOWN, [Digits("4"), *TYPE_3_1502, Digits("1")]),
+        AFTERNOON_UNKNOWN,
+        [Digits("4"), *TYPE_3_1502, Digits("1")],
+    ),
     "repair, unknown caller, three failures": (
         UNKNOWN,
         [Digits("2"), NoInput(), Digits("12345"), Digits("3"), Digits("404")],
     ),
     "repair, multi-unit picker": (MULTI_UNIT, [Digits("2"), Digits("3")]),
-    "repair, multi-unit, another unit": (MULTI_UNIT, [Digits("2"), Digits("0"), *TYPE_3_1502,
-                                                      Digits("1")]),
+    "repair, multi-unit, another unit": (
+        MULTI_UNIT,
+        [Digits("2"), Digits("0"), *TYPE_3_1502, Digits("1")],
+    ),
     "two invalid keys": (KNOWN, [Digits("7"), Digits("8")]),
     "two silences": (KNOWN, [NoInput(), NoInput()]),
     "repeat then English then repair": (KNOWN, [Digits("*"), Digits("9"), Digits("2")]),
@@ -113,14 +119,20 @@ SCENARIOS: dict[str, tuple[CallContext, list[Event]]] = {
     "medical emergency in words": (SENIOR, [Speech("快叫救护车")]),
     "after hours message": (
         sample_context(now="2026-03-02T20:00:00+08:00"),
-        [Digits("2"), Digits("1"), RecordingDone(ref="", seconds=0),
-         RecordingDone(ref="rec-1", seconds=12.5)],
+        [
+            Digits("2"),
+            Digits("1"),
+            RecordingDone(ref="", seconds=0),
+            RecordingDone(ref="rec-1", seconds=12.5),
+        ],
     ),
     "after hours emergency to on-call": (AFTER_HOURS, [Digits("2"), Digits("0")]),
     "after hours emergency, no on-call": (AFTER_HOURS_NO_ON_CALL, [Speech("停电了")]),
     "abandoned at the main menu": (KNOWN, [Hangup()]),
-    "unit not found then found": (UNKNOWN, [Digits("2"), Digits("9"), Digits("9"),
-                                            *TYPE_3_1502, Digits("1")]),
+    "unit not found then found": (
+        UNKNOWN,
+        [Digits("2"), Digits("9"), Digits("9"), *TYPE_3_1502, Digits("1")],
+    ),
 }
 
 

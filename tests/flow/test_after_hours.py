@@ -32,8 +32,9 @@ def test_given_open_hours_then_no_closed_notice():
 
 
 def test_given_a_weekday_the_centre_is_closed_then_after_hours():
-    sunday = sample_context(now="2026-03-01T10:00:00+08:00",
-                            hours=BusinessHours("08:30", "18:00", [1, 2, 3, 4, 5]))
+    sunday = sample_context(
+        now="2026-03-01T10:00:00+08:00", hours=BusinessHours("08:30", "18:00", [1, 2, 3, 4, 5])
+    )
     assert "hours.closed" in drive(sunday, []).prompts
 
 
@@ -41,21 +42,35 @@ def test_given_a_weekday_the_centre_is_closed_then_after_hours():
 def test_given_after_hours_when_not_an_emergency_then_offered_a_message(key):
     step = drive(AFTER_HOURS, [Digits(key)]).steps[-1]
     assert step.state.name == "after_hours_offer"
-    assert step.actions[-1].prompts == [Say("after_hours.offer",
-                                             {"open": "08:30", "close": "18:00"})]
+    assert step.actions[-1].prompts == [
+        Say("after_hours.offer", {"open": "08:30", "close": "18:00"})
+    ]
 
 
 def test_given_message_offer_when_1_then_recorded_thanked_and_hung_up_as_message_left():
     record_step = handle(reach("after_hours_offer"), Digits("1"))
     assert record_step.actions[-1] == Record(
-        prompt="after_hours.record", max_seconds=120, purpose="after_hours_message")
+        prompt="after_hours.record", max_seconds=120, purpose="after_hours_message"
+    )
     done = handle(record_step.state, RecordingDone(ref="rec-42", seconds=30.0))
-    assert LogEvent(
-        "call.message",
-        {"ref": "rec-42", "seconds": 30.0, "service": "repair", "resident_id": 1, "unit_id": 101},
-    ) in done.actions
+    assert (
+        LogEvent(
+            "call.message",
+            {
+                "ref": "rec-42",
+                "seconds": 30.0,
+                "service": "repair",
+                "resident_id": 1,
+                "unit_id": 101,
+            },
+        )
+        in done.actions
+    )
     assert done.actions[-3:] == [
-        Say("after_hours.thanks"), actions.Hangup(), Close("message_left", "record_message")]
+        Say("after_hours.thanks"),
+        actions.Hangup(),
+        Close("message_left", "record_message"),
+    ]
 
 
 @pytest.mark.parametrize("text", ["我要留言", "leave a message", "报修"])
@@ -72,8 +87,9 @@ def test_given_message_offer_when_0_then_on_call_engineer():
     ]
 
 
-@pytest.mark.parametrize("script", [[Digits("1")], [Speech("着火了")],
-                                    [Digits("2"), Speech("fire")]])
+@pytest.mark.parametrize(
+    "script", [[Digits("1")], [Speech("着火了")], [Digits("2"), Speech("fire")]]
+)
 def test_given_after_hours_when_emergency_then_transferred_to_on_call(script):
     transcript = drive(AFTER_HOURS, script)
     assert transcript.of(Transfer) == [Transfer("+8613800000000", "emergency")]
@@ -90,14 +106,17 @@ def test_given_after_hours_without_on_call_when_emergency_then_emergency_queue(s
 
 
 @pytest.mark.parametrize(
-    "event", [RecordingDone("", 0.0), RecordingDone("rec-1", 0.0), NoInput(), Digits("5")],
+    "event",
+    [RecordingDone("", 0.0), RecordingDone("rec-1", 0.0), NoInput(), Digits("5")],
     ids=["nothing", "silent", "no-input", "digits"],
 )
 def test_given_recording_when_nothing_recorded_then_asked_again(event):
     step = handle(reach("record_message"), event)
     assert step.state.name == "record_message"
     assert [a.prompt for a in step.actions if isinstance(a, Say | Record)] == [
-        "after_hours.no_message", "after_hours.record"]
+        "after_hours.no_message",
+        "after_hours.record",
+    ]
 
 
 def test_given_recording_when_nothing_recorded_twice_then_an_agent_takes_the_call():

@@ -6,9 +6,28 @@ from ivr.flow.script import drive
 
 from .scenarios import KNOWN, OVERDUE, REACH, SENIOR, reach
 
-WORDS = ["我家厨房漏水了", "爆管", "停电了", "有燃气味", "煤气", "着火了", "电梯困人", "叫救护车",
-         "水管爆裂", "水浸", "火灾", "急救", "water leak", "Flooding", "burst pipe",
-         "power out", "gas", "fire", "someone is trapped", "AMBULANCE"]
+WORDS = [
+    "我家厨房漏水了",
+    "爆管",
+    "停电了",
+    "有燃气味",
+    "煤气",
+    "着火了",
+    "电梯困人",
+    "叫救护车",
+    "水管爆裂",
+    "水浸",
+    "火灾",
+    "急救",
+    "water leak",
+    "Flooding",
+    "burst pipe",
+    "power out",
+    "gas",
+    "fire",
+    "someone is trapped",
+    "AMBULANCE",
+]
 
 
 @pytest.mark.parametrize("name", sorted(REACH))
@@ -53,4 +72,7 @@ def test_given_emergency_then_highest_priority_raised_for_seniors_and_overdue(ct
 def test_given_emergency_by_key_then_announced_then_queued():
     step = drive(KNOWN, [Digits("1")]).steps[-1]
     assert step.actions[-3:] == [
-        Say("route.emergency"), Route("emergency", 100, 1, 101), Close("queued", "main_menu")]
+        Say("route.emergency"),
+        Route("emergency", 100, 1, 101),
+        Close("queued", "main_menu"),
+    ]

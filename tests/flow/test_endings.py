@@ -98,4 +98,5 @@ def test_given_any_call_then_every_step_logs_and_exactly_one_close_ends_it(name)
     closing = next(step for step in transcript.steps if close in step.actions)
     assert closing.actions[-1] == close
     assert isinstance(transcript.state, Closed) and transcript.state.disposition == (
-        close.disposition)
+        close.disposition
+    )

@@ -35,9 +35,14 @@ from .scenarios import (
 def test_given_unknown_caller_when_repair_then_building_room_lookup_confirm_and_route():
     transcript = drive(UNKNOWN, [Digits("2"), Digits("3#"), Digits("1502#")])
     assert [s.state.name for s in transcript.steps] == [
-        "main_menu", "enter_building", "enter_room", "await_unit"]
+        "main_menu",
+        "enter_building",
+        "enter_room",
+        "await_unit",
+    ]
     assert transcript.steps[-1].actions[-1] == Lookup(
-        "unit", {"community": "SH01", "building": "3", "room": "1502"})
+        "unit", {"community": "SH01", "building": "3", "room": "1502"}
+    )
     building_gather = transcript.steps[1].actions[-1]
     assert isinstance(building_gather, Gather) and building_gather.finish_on_key == "#"
 
@@ -45,7 +50,8 @@ def test_given_unknown_caller_when_repair_then_building_room_lookup_confirm_and_
     assert confirm.state.name == "confirm_unit"
     [gather] = [a for a in confirm.actions if isinstance(a, Gather)]
     assert gather.prompts == [
-        Say("id.confirm", {"address": UNIT_3_1502.address, "building": "3", "room": "1502"})]
+        Say("id.confirm", {"address": UNIT_3_1502.address, "building": "3", "room": "1502"})
+    ]
 
     done = handle(confirm.state, Digits("1"))
     assert LogEvent("call.identified", {"unit_id": UNIT_3_1502.unit_id}) in done.actions
@@ -73,8 +79,9 @@ def test_given_unknown_caller_when_emergency_then_routes_without_identifying():
     assert not {"id.building", "id.pick_unit"} & set(transcript.prompts)
 
 
-@pytest.mark.parametrize("name", ["unit_picker", "enter_building", "enter_room", "await_unit",
-                                  "confirm_unit"])
+@pytest.mark.parametrize(
+    "name", ["unit_picker", "enter_building", "enter_room", "await_unit", "confirm_unit"]
+)
 def test_given_identifying_when_emergency_spoken_then_routes_at_once(name):
     step = handle(reach(name), Speech("漏水了"))
     assert [a.queue for a in step.actions if isinstance(a, Route)] == ["emergency"]
@@ -114,14 +121,19 @@ def test_given_unit_picker_when_key_then_routes_with_that_unit(key, unit_id):
 def test_given_unit_picker_when_0_then_types_another_unit():
     transcript = then(reach("unit_picker"), Digits("0"), *TYPE_3_1502, Digits("1"))
     assert [s.state.name for s in transcript.steps][:4] == [
-        "enter_building", "enter_room", "await_unit", "confirm_unit"]
+        "enter_building",
+        "enter_room",
+        "await_unit",
+        "confirm_unit",
+    ]
     # A known caller typing a unit that is not on file is still that caller.
     assert transcript.of(Route) == [Route("repair", 20, resident_id=1, unit_id=102)]
 
 
 def test_given_units_a_caller_shares_with_family_when_picked_then_that_residents_record():
-    ctx = sample_context(residents=[sample_resident(units=1),
-                                     sample_resident(resident_id=2, units=2)])
+    ctx = sample_context(
+        residents=[sample_resident(units=1), sample_resident(resident_id=2, units=2)]
+    )
     transcript = drive(ctx, [Digits("4"), Digits("2")])
     assert transcript.of(Route) == [Route("complaint", 30, resident_id=2, unit_id=102)]
 
@@ -156,8 +168,15 @@ def test_given_many_units_when_typed_unit_found_then_routes_with_it():
         [*TYPE_3_1502, NoInput(), Digits("7"), Digits("8")],
         [Digits("9"), Digits("9"), *TYPE_3_1502, Digits("2"), NoInput()],
     ],
-    ids=["not-found", "not-confirmed", "no-input", "bad-entries", "room-failures",
-         "confirm-failures", "mixed"],
+    ids=[
+        "not-found",
+        "not-confirmed",
+        "no-input",
+        "bad-entries",
+        "room-failures",
+        "confirm-failures",
+        "mixed",
+    ],
 )
 def test_given_three_identification_failures_then_continues_unidentified(script):
     transcript = drive(UNKNOWN, [Digits("2"), *script], lookup=DIRECTORY)
@@ -208,8 +227,11 @@ def test_given_confirm_when_star_then_address_read_again():
 
 @pytest.mark.parametrize(
     "result",
-    [LookupResult("unit", {}), LookupResult("unit", {"unit_id": None}),
-     LookupResult("resident", {"unit_id": 5})],
+    [
+        LookupResult("unit", {}),
+        LookupResult("unit", {"unit_id": None}),
+        LookupResult("resident", {"unit_id": 5}),
+    ],
     ids=["empty", "no-id", "wrong-kind"],
 )
 def test_given_lookup_without_a_unit_then_not_found(result):
@@ -218,7 +240,8 @@ def test_given_lookup_without_a_unit_then_not_found(result):
 
 
 @pytest.mark.parametrize(
-    "event", [Digits("1"), NoInput(), Speech("你好"), RecordingDone("r", 1.0)],
+    "event",
+    [Digits("1"), NoInput(), Speech("你好"), RecordingDone("r", 1.0)],
     ids=["digits", "no-input", "speech", "recording"],
 )
 def test_given_waiting_for_lookup_when_anything_else_arrives_then_lookup_asked_again(event):

@@ -27,8 +27,14 @@ def test_given_a_call_when_started_then_logs_call_started_first():
     step = start(KNOWN)
     assert step.actions[0] == LogEvent(
         "call.started",
-        {"call_id": "call-1", "community": "SH01", "known": True, "resident_id": 1,
-         "language": ZH, "open": True},
+        {
+            "call_id": "call-1",
+            "community": "SH01",
+            "known": True,
+            "resident_id": 1,
+            "language": ZH,
+            "open": True,
+        },
     )
 
 
@@ -42,8 +48,12 @@ def test_given_a_mandarin_caller_when_started_then_greeted_by_community_name_the
 
 
 def test_given_an_english_speaking_resident_when_started_then_greeted_in_english():
-    step = start(sample_context(now="2026-03-02T19:00:00+08:00", residents=[
-        sample_resident(language=EN), sample_resident(resident_id=2, language=ZH)]))
+    step = start(
+        sample_context(
+            now="2026-03-02T19:00:00+08:00",
+            residents=[sample_resident(language=EN), sample_resident(resident_id=2, language=ZH)],
+        )
+    )
     assert step.actions[1] == Say("greeting.evening", {"community": "Sunshine Garden"}, EN)
     assert gathers(step)[0].language == EN
 

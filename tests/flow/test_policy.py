@@ -65,8 +65,12 @@ def test_given_queues_then_emergency_highest_then_complaint_repair_inquiry():
         (sample_context(), 0),
         (SENIOR, SENIOR_CARE_BONUS),
         (OVERDUE, OVERDUE_BONUS),
-        (sample_context(residents=[sample_resident(senior_care=True)],
-                        work_orders=OVERDUE.work_orders), SENIOR_CARE_BONUS + OVERDUE_BONUS),
+        (
+            sample_context(
+                residents=[sample_resident(senior_care=True)], work_orders=OVERDUE.work_orders
+            ),
+            SENIOR_CARE_BONUS + OVERDUE_BONUS,
+        ),
         (UNKNOWN, 0),
     ],
     ids=["plain", "senior-care", "overdue", "both", "unknown"],
@@ -83,6 +87,7 @@ def test_given_every_bonus_then_no_other_queue_reaches_a_plain_emergency():
 
 
 def test_given_senior_care_resident_sharing_the_phone_then_raised():
-    ctx = sample_context(residents=[sample_resident(), sample_resident(resident_id=2,
-                                                                       senior_care=True)])
+    ctx = sample_context(
+        residents=[sample_resident(), sample_resident(resident_id=2, senior_care=True)]
+    )
     assert priority(ctx, REPAIR) == BASE_PRIORITY[REPAIR] + SENIOR_CARE_BONUS

@@ -40,10 +40,32 @@ from .scenarios import (
     reach,
 )
 
-CONTEXTS = [KNOWN, UNKNOWN, MULTI_UNIT, MANY_UNITS, WITH_ORDER, OVERDUE, ENGLISH, SENIOR,
-            AFTER_HOURS, AFTER_HOURS_NO_ON_CALL]
-PHRASES = ["漏水", "我要报修", "咨询", "投诉", "转人工", "留言", "嗯", "repair", "fire", "hello",
-           "3栋", "１５０２"]
+CONTEXTS = [
+    KNOWN,
+    UNKNOWN,
+    MULTI_UNIT,
+    MANY_UNITS,
+    WITH_ORDER,
+    OVERDUE,
+    ENGLISH,
+    SENIOR,
+    AFTER_HOURS,
+    AFTER_HOURS_NO_ON_CALL,
+]
+PHRASES = [
+    "漏水",
+    "我要报修",
+    "咨询",
+    "投诉",
+    "转人工",
+    "留言",
+    "嗯",
+    "repair",
+    "fire",
+    "hello",
+    "3栋",
+    "１５０２",
+]
 
 keys = st.one_of(
     st.sampled_from(["1", "2", "3", "4", "0", "9", "*", "#", "", "3", "1502"]),
@@ -60,13 +82,15 @@ lookups = st.builds(
     kind=st.sampled_from(["unit", "resident"]),
     data=st.one_of(
         st.just({}),
-        st.fixed_dictionaries({"unit_id": st.one_of(st.none(), st.integers(1, 999)),
-                               "address": st.text(max_size=8)}),
+        st.fixed_dictionaries(
+            {"unit_id": st.one_of(st.none(), st.integers(1, 999)), "address": st.text(max_size=8)}
+        ),
     ),
 )
 # Keys weigh most, so calls get deep; hang-ups are rarer than other events.
-event = st.one_of(keys, keys, keys, speech, st.just(NoInput()), recordings, lookups,
-                  st.just(Hangup()))
+event = st.one_of(
+    keys, keys, keys, speech, st.just(NoInput()), recordings, lookups, st.just(Hangup())
+)
 scripts = st.lists(event, max_size=30)
 
 ENDINGS = (Route, Transfer, actions.Hangup)

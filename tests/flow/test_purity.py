@@ -9,12 +9,28 @@ import ivr.flow
 
 FLOW = Path(ivr.flow.__file__).parent
 ALLOWED_IMPORTS = {
-    "__future__", "collections", "dataclasses", "datetime", "enum", "json", "re", "typing",
+    "__future__",
+    "collections",
+    "dataclasses",
+    "datetime",
+    "enum",
+    "json",
+    "re",
+    "typing",
     "unicodedata",
 }
 # Calls that read the clock, the environment or chance, or write somewhere.
-FORBIDDEN_METHODS = {"now", "today", "utcnow", "monotonic", "perf_counter", "random", "getenv",
-                     "uuid4", "write"}
+FORBIDDEN_METHODS = {
+    "now",
+    "today",
+    "utcnow",
+    "monotonic",
+    "perf_counter",
+    "random",
+    "getenv",
+    "uuid4",
+    "write",
+}
 FORBIDDEN_FUNCTIONS = {"open", "print", "input"}
 
 

@@ -13,8 +13,10 @@ def test_given_known_caller_with_open_order_when_called_then_offered_its_status_
 
 
 def test_given_unknown_caller_even_with_orders_then_no_offer():
-    assert start(sample_context(caller_known=False, residents=[],
-                                work_orders=[ORDER])).state.name == "main_menu"
+    assert (
+        start(sample_context(caller_known=False, residents=[], work_orders=[ORDER])).state.name
+        == "main_menu"
+    )
     assert start(UNKNOWN).state.name == "main_menu"
 
 
@@ -25,8 +27,13 @@ def test_given_offer_when_1_then_status_assignee_and_time_read_then_followup():
     assert says == [
         Say(
             "wo.status",
-            {"number": ORDER.number, "status": "assigned", "assignee": "李师傅",
-             "when": "2026-03-02T14:00:00+08:00", "overdue": False},
+            {
+                "number": ORDER.number,
+                "status": "assigned",
+                "assignee": "李师傅",
+                "when": "2026-03-02T14:00:00+08:00",
+                "overdue": False,
+            },
         )
     ]
     [gather] = [a for a in step.actions if isinstance(a, Gather)]

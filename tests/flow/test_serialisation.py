@@ -78,8 +78,15 @@ def test_given_an_event_when_round_tripped_through_json_then_equal(event):
     "action",
     [
         Say("menu.main", {"n": 1}, EN),
-        Gather(prompts=[Say("id.confirm", {"address": "3栋1502"})], max_digits=1,
-               timeout_s=6.0, speech=True, hints=["漏水"], language=ZH, finish_on_key="#"),
+        Gather(
+            prompts=[Say("id.confirm", {"address": "3栋1502"})],
+            max_digits=1,
+            timeout_s=6.0,
+            speech=True,
+            hints=["漏水"],
+            language=ZH,
+            finish_on_key="#",
+        ),
         Record(prompt="after_hours.record", max_seconds=120, purpose="after_hours_message"),
         Lookup(kind="unit", params={"building": "3", "room": "1502"}),
         LogEvent(kind="call.started", data={"known": True}),

@@ -1,0 +1,289 @@
+"""What every prompt says, as text, in each language the flow speaks (no I/O).
+
+Adapters that speak by text-to-speech (Twilio's ``<Say>``, the browser
+simulator) read prompts from here: ``text("menu.main", "zh-CN", {})``. Values
+are spoken the way a service centre reads them out: a work-order number
+character by character, a room number digit by digit, times on the clock.
+
+Every name in :data:`ivr.flow.PROMPTS` has a text in both languages, plus the
+adapters' own prompts while a caller waits in a queue (:data:`QUEUE_PROMPTS`).
+This is meant to become part of the audio prompt catalogue, which records the
+same texts for Asterisk; until then it is the one place the words live.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+ZH = "zh-CN"
+EN = "en"
+
+# Prompts the adapters play while a caller waits in a queue (not the flow's own).
+QUEUE_PROMPTS = frozenset({"queue.position", "queue.wait"})
+
+TEXTS: dict[str, dict[str, str]] = {
+    ZH: {
+        "greeting.morning": "早上好，欢迎致电{community}物业服务中心。",
+        "greeting.afternoon": "下午好，欢迎致电{community}物业服务中心。",
+        "greeting.evening": "晚上好，欢迎致电{community}物业服务中心。",
+        "hours.closed": "现在是非工作时间，服务中心的工作时间是{open}至{close}。",
+        "menu.main": (
+            "紧急情况请按1，报修请按2，咨询请按3，投诉请按4，您也可以直接说出您的需要。"
+            "重听请按星号键。For English, press 9."
+        ),
+        "menu.invalid": "对不起，您的输入有误。",
+        "menu.no_input": "对不起，我们没有收到您的选择。",
+        "menu.to_agent": "正在为您转接人工客服，请稍候。",
+        "self_service.offer": (
+            "您的工单{work_order}正在处理中。查询进度请按1，办理其他业务请按0。"
+        ),
+        "wo.status": "工单{number}，当前状态：{status}。{assignee_part}{when_part}{overdue_part}",
+        "self_service.followup": "如需就此工单联系客服请按1，返回主菜单请按0。",
+        "id.pick_unit": "请选择您要办理业务的房屋。",
+        "id.pick_unit.option": "{address}，请按{digit}。",
+        "id.pick_unit.other": "其他房屋请按0。",
+        "id.building": "请输入楼栋号，以井号键结束。",
+        "id.room": "请输入房号，以井号键结束。如有单元号，请先输入单元号。",
+        "id.confirm": "您的房屋是{place}。确认请按1，重新输入请按2。",
+        "id.invalid": "对不起，您输入的号码有误，请重新输入。",
+        "id.no_input": "对不起，我们没有收到您的输入，请重新输入。",
+        "id.not_found": "对不起，没有找到{building}栋{room}室，请重新输入。",
+        "id.failed": "暂时无法确认您的房屋，客服人员将为您核实。",
+        "after_hours.offer": (
+            "如需留言请按1，我们将在工作时间{open}至{close}尽快回复您。"
+            "如有紧急情况请按0，为您转接值班工程师。"
+        ),
+        "after_hours.record": "请在提示音后留下您的姓名、地址和需要办理的事项，按井号键结束。",
+        "after_hours.no_message": "对不起，我们没有收到您的留言。",
+        "after_hours.thanks": "感谢您的留言，我们会尽快与您联系。再见。",
+        "emergency.medical": (
+            "如有人员受伤或身体不适，请立即拨打120急救电话，我们的保安会在小区门口接应救护车。"
+        ),
+        "emergency.on_call": "正在为您转接值班工程师，请稍候。",
+        "route.emergency": "正在为您转接紧急服务专线，请稍候。",
+        "route.repair": "正在为您转接报修服务，请稍候。",
+        "route.inquiry": "正在为您转接客服人员，请稍候。",
+        "route.complaint": "正在为您转接投诉专线，请稍候。",
+        "queue.position": "您现在排在第{position}位。",
+        "queue.wait": "预计等待时间约{minutes}分钟。",
+    },
+    EN: {
+        "greeting.morning": "Good morning, and welcome to the {community} service centre.",
+        "greeting.afternoon": "Good afternoon, and welcome to the {community} service centre.",
+        "greeting.evening": "Good evening, and welcome to the {community} service centre.",
+        "hours.closed": (
+            "The service centre is now closed. Our opening hours are {open} to {close}."
+        ),
+        "menu.main": (
+            "For an emergency, press 1. To report a repair, press 2. For an inquiry, press 3. "
+            "To make a complaint, press 4. You can also tell us what you need. "
+            "To hear these options again, press star."
+        ),
+        "menu.invalid": "Sorry, that is not a valid choice.",
+        "menu.no_input": "Sorry, we did not hear your choice.",
+        "menu.to_agent": "Connecting you to an agent, please hold.",
+        "self_service.offer": (
+            "Your work order {work_order} is in progress. To hear its status, press 1. "
+            "For other services, press 0."
+        ),
+        "wo.status": "Work order {number} is {status}.{assignee_part}{when_part}{overdue_part}",
+        "self_service.followup": (
+            "To speak to an agent about this work order, press 1. For the main menu, press 0."
+        ),
+        "id.pick_unit": "Please choose the home you are calling about.",
+        "id.pick_unit.option": "For {address}, press {digit}.",
+        "id.pick_unit.other": "For another home, press 0.",
+        "id.building": "Please enter your building number, followed by the hash key.",
+        "id.room": (
+            "Please enter your room number, followed by the hash key. "
+            "If your building has entrances, enter the entrance number first."
+        ),
+        "id.confirm": "We found {place}. To confirm, press 1. To enter it again, press 2.",
+        "id.invalid": "Sorry, that number is not valid. Please try again.",
+        "id.no_input": "Sorry, we did not receive your entry. Please try again.",
+        "id.not_found": "Sorry, we could not find building {building}, room {room}. "
+        "Please try again.",
+        "id.failed": "We could not confirm your home. An agent will check it with you.",
+        "after_hours.offer": (
+            "To leave a message, press 1; we will get back to you during opening hours, "
+            "{open} to {close}. For an emergency, press 0 to reach the engineer on call."
+        ),
+        "after_hours.record": (
+            "After the tone, please leave your name, your address and what you need, "
+            "then press the hash key."
+        ),
+        "after_hours.no_message": "Sorry, we did not receive a message.",
+        "after_hours.thanks": "Thank you for your message. We will contact you soon. Goodbye.",
+        "emergency.medical": (
+            "If someone is hurt or unwell, call 120 for an ambulance now. "
+            "Our security guard will meet the ambulance at the gate."
+        ),
+        "emergency.on_call": "Connecting you to the engineer on call, please hold.",
+        "route.emergency": "Connecting you to our emergency line, please hold.",
+        "route.repair": "Connecting you to our repair service, please hold.",
+        "route.inquiry": "Connecting you to customer service, please hold.",
+        "route.complaint": "Connecting you to our complaints line, please hold.",
+        "queue.position": "You are number {position} in the queue.",
+        "queue.wait": "The expected wait is about {minutes}.",
+    },
+}
+
+STATUS_WORDS: dict[str, dict[str, str]] = {
+    ZH: {
+        "open": "待派工",
+        "assigned": "已派工",
+        "dispatched": "已派工",
+        "on_site": "师傅已上门",
+        "completed": "已完成",
+        "closed": "已关闭",
+    },
+    EN: {
+        "open": "waiting for an engineer",
+        "assigned": "assigned to an engineer",
+        "dispatched": "assigned to an engineer",
+        "on_site": "being worked on at your home",
+        "completed": "completed",
+        "closed": "closed",
+    },
+}
+
+MONTHS_EN = (
+    "January February March April May June July August September October November December"
+).split()
+
+_ADDRESS = re.compile(r"(?P<building>[^栋]+)栋(?:(?P<entrance>[^单]+)单元)?(?P<room>.+)")
+_CLOCK = re.compile(r"(?P<hour>\d{1,2}):(?P<minute>\d{2})")
+
+
+def text(prompt: str, language: str, params: dict[str, Any] | None = None) -> str:
+    """The words of ``prompt`` in ``language`` (Mandarin if unknown), ``params`` filled in.
+
+    :raises KeyError: for a prompt with no text.
+    """
+    language = language if language in TEXTS else ZH
+    template = TEXTS[language][prompt]
+    return _tidy(template.format_map(_spoken(language, params or {})), language)
+
+
+def _spoken(language: str, params: dict[str, Any]) -> dict[str, str]:
+    """Every value a template may name, as it is read out (missing ones empty)."""
+    say = _Values(language)
+    values = {name: _plain(value) for name, value in params.items()}
+    for name in ("work_order", "number"):
+        values[name] = say.chars(values.get(name, ""))
+    for name in ("open", "close"):
+        values[name] = say.clock(values.get(name, ""))
+    values["address"] = say.address(values.get("address", ""))
+    values["status"] = say.status(values.get("status", ""))
+    values["when"] = say.datetime(values.get("when", ""))
+    values["place"] = values["address"] or say.place(
+        values.get("building", ""), values.get("room", "")
+    )
+    values["room"] = say.chars(values.get("room", ""))
+    values["assignee_part"] = say.assignee(values.get("assignee", ""))
+    values["when_part"] = say.appointment(values["when"])
+    values["overdue_part"] = say.overdue(params.get("overdue") is True)
+    values["minutes"] = say.minutes(values.get("minutes", ""))
+    return _Blank(values)
+
+
+class _Blank(dict[str, str]):
+    """A template's values: one it names but the caller did not give reads as nothing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _plain(value: Any) -> str:
+    return "" if value is None or isinstance(value, bool) else str(value)
+
+
+class _Values:
+    """How values are read out in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.zh = language == ZH
+        self.language = language
+
+    def chars(self, value: str) -> str:
+        """Character by character: ``SH01-2026-000123`` as S H 0 1 2 0 2 6 …"""
+        return " ".join(ch.upper() for ch in value if ch.isalnum())
+
+    def clock(self, value: str) -> str:
+        """``18:00`` as 18点 or 6 p.m."""
+        match = _CLOCK.fullmatch(value.strip())
+        if not match:
+            return value
+        hour, minute = int(match["hour"]), int(match["minute"])
+        if self.zh:
+            return f"{hour}点" + (f"{minute}分" if minute else "")
+        twelve = hour % 12 or 12
+        suffix = "a.m." if hour < 12 else "p.m."
+        return f"{twelve}:{minute:02d} {suffix}" if minute else f"{twelve} {suffix}"
+
+    def datetime(self, value: str) -> str:
+        """An ISO date-time as 3月2日14点 or March 2 at 2 p.m.; nothing if not one."""
+        try:
+            when = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return ""
+        time = self.clock(f"{when.hour}:{when.minute:02d}")
+        if self.zh:
+            return f"{when.month}月{when.day}日{time}"
+        return f"{MONTHS_EN[when.month - 1]} {when.day} at {time}"
+
+    def address(self, value: str) -> str:
+        """``3栋2单元1502`` with the room read digit by digit."""
+        match = _ADDRESS.fullmatch(value.strip())
+        if not match:
+            return value
+        room = self.chars(match["room"])
+        entrance = match["entrance"]
+        if self.zh:
+            return f"{match['building']}栋" + (f"{entrance}单元" if entrance else "") + f"{room}室"
+        parts = [f"building {match['building']}"]
+        parts += [f"entrance {entrance}"] if entrance else []
+        return ", ".join([*parts, f"room {room}"])
+
+    def place(self, building: str, room: str) -> str:
+        """Where the caller typed, when the unit found has no address of its own."""
+        if not building and not room:
+            return ""
+        if self.zh:
+            return f"{building}栋{self.chars(room)}室"
+        return f"building {building}, room {self.chars(room)}"
+
+    def status(self, value: str) -> str:
+        return STATUS_WORDS[self.language].get(value, value)
+
+    def assignee(self, name: str) -> str:
+        if not name:
+            return ""
+        return f"维修师傅：{name}。" if self.zh else f" Your engineer is {name}."
+
+    def appointment(self, when: str) -> str:
+        if not when:
+            return ""
+        return f"预约时间：{when}。" if self.zh else f" The visit is booked for {when}."
+
+    def overdue(self, late: bool) -> str:
+        if not late:
+            return ""
+        if self.zh:
+            return "该工单已超过承诺时限，我们深表歉意。"
+        return " We are sorry: this work order is overdue."
+
+    def minutes(self, value: str) -> str:
+        if self.zh or not value:
+            return value
+        return "1 minute" if value == "1" else f"{value} minutes"
+
+
+def _tidy(words: str, language: str) -> str:
+    """No doubled spaces where an empty value was left out."""
+    words = re.sub(r"\s+", " ", words).strip()
+    if language == EN:
+        words = re.sub(r"\s+([.,;])", r"\1", words).replace("m..", "m.")
+    return words

@@ -1,0 +1,152 @@
+"""Where Twilio's webhooks come in: a Flask blueprint under ``/twilio``, all POST.
+
+- ``/twilio/voice``: a call arrives (the number's voice URL). TwiML.
+- ``/twilio/step``: the action URL of a ``<Gather>`` or a ``<Record>``. TwiML.
+- ``/twilio/wait``: ``<Enqueue waitUrl>``: place, expected wait, music. TwiML.
+- ``/twilio/queue-result``: ``<Enqueue action>``: how the caller left the queue. TwiML.
+- ``/twilio/dial-result``: ``<Dial action>``: whether on-call answered. TwiML.
+- ``/twilio/status``: the number's call status callback. 204.
+- ``/twilio/recording``: ``<Record recordingStatusCallback>``. 204.
+
+Every request must carry Twilio's ``X-Twilio-Signature`` for its public URL
+and parameters, or it gets a 403 and a logged warning. Every TwiML answer is
+a 200, whatever happens behind it: a Twilio webhook that fails makes the
+caller hear "an application error has occurred" and hang up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable
+
+from flask import Blueprint, Response, current_app, request
+from flask.blueprints import BlueprintSetupState
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from ivr.twilio import signature, twiml
+from ivr.twilio.exceptions import NotFromTwilio
+from ivr.twilio.services import TwilioCalls
+from ivr.twilio.settings import TwilioSettings
+from ivr.twilio.turn import inquiry
+from models import utcnow
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "hotline.twilio"  # app.extensions key of the TwilioCalls serving the webhooks
+TWIML = "text/xml"
+# Control characters no database column may hold (PostgreSQL refuses NUL in text and JSON).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LAST_RESORT = twiml.render([inquiry()], twiml.Links(), language="zh-CN")
+
+
+def create_blueprint(
+    settings: TwilioSettings,
+    *,
+    sessions: Callable[[], Session],
+    readers: Callable[[], Session] | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+) -> Blueprint:
+    """The ``/twilio`` webhooks, answering for ``settings``' account.
+
+    :param sessions: sessions that write the call record.
+    :param readers: read-only sessions for lookups while a caller waits (default: ``sessions``).
+    """
+    calls = TwilioCalls(sessions=sessions, readers=readers, settings=settings, clock=clock)
+    bp = Blueprint("twilio", __name__, url_prefix=twiml.PREFIX)
+
+    @bp.record_once
+    def install(state: BlueprintSetupState) -> None:
+        state.app.extensions[EXTENSION] = calls
+
+    bp.before_request(only_twilio)
+    for rule, view in VIEWS.items():
+        bp.add_url_rule(rule, view_func=view, methods=["POST"])
+    bp.register_error_handler(Exception, last_resort)
+    return bp
+
+
+def _calls() -> TwilioCalls:
+    calls: TwilioCalls = current_app.extensions[EXTENSION]
+    return calls
+
+
+def only_twilio() -> Response | None:
+    """Before every view: a request Twilio did not sign gets a 403 and a warning."""
+    try:
+        signature.check(request, _calls().settings)
+    except NotFromTwilio as exc:
+        log.warning("rejected a request to %s: %s", request.path, exc)
+        return Response("Forbidden: not signed by Twilio\n", 403, mimetype="text/plain")
+    return None
+
+
+def voice() -> Response:
+    return _twiml(_calls().incoming(_form(), _links()))
+
+
+def step() -> Response:
+    return _twiml(_calls().step(_form(), _query(), _links()))
+
+
+def wait() -> Response:
+    return _twiml(_calls().waiting(_form(), _query()))
+
+
+def queue_result() -> Response:
+    return _twiml(_calls().queue_result(_form(), _query(), _links()))
+
+
+def dial_result() -> Response:
+    return _twiml(_calls().dial_result(_form(), _query(), _links()))
+
+
+def status() -> Response:
+    _calls().status(_form())
+    return Response(status=204)
+
+
+def recording() -> Response:
+    _calls().recording(_form(), _query())
+    return Response(status=204)
+
+
+VIEWS: dict[str, Callable[[], Response]] = {
+    "/voice": voice,
+    "/step": step,
+    "/wait": wait,
+    "/queue-result": queue_result,
+    "/dial-result": dial_result,
+    "/status": status,
+    "/recording": recording,
+}
+
+
+def last_resort(exc: Exception) -> Response | HTTPException:
+    """Anything the services did not catch: the caller still reaches an agent."""
+    if isinstance(exc, HTTPException):
+        return exc
+    log.exception("Twilio webhook %s failed outside the fail-safe", request.path)
+    if request.path.endswith(("/status", "/recording")):
+        return Response(status=204)
+    return _twiml(_LAST_RESORT)
+
+
+def _twiml(xml: str) -> Response:
+    return Response(xml, 200, mimetype=TWIML)
+
+
+def _links() -> twiml.Links:
+    """Absolute URLs from the public base URL if configured, else paths from the app's root."""
+    return twiml.Links(base=_calls().settings.public_base_url or request.script_root)
+
+
+def _form() -> dict[str, str]:
+    """The POST parameters, first value of each, without control characters."""
+    return {name: _CONTROL.sub("", value) for name, value in request.form.items()}
+
+
+def _query() -> dict[str, str]:
+    return {name: _CONTROL.sub("", value) for name, value in request.args.items()}

@@ -1,0 +1,113 @@
+"""The inbound hotline flow run one Twilio webhook at a time: what each webhook does.
+
+The flow decides; this adapter only translates and remembers (:mod:`.turn`).
+
+Fail-safe, as on Asterisk: whatever goes wrong in our code (an exception, the
+database out), Twilio still gets a 200 with TwiML that puts the caller in a
+queue — the caller's choice if known, emergency staying emergency, otherwise
+inquiry — and the call record is kept (spooled by CallRecorder if need be).
+Without that, Twilio would play its "application error" message and hang up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from ivr.flow.context import LANGUAGES, ZH
+from ivr.recorder import CallRecorder
+from ivr.twilio import endings, twiml
+from ivr.twilio.settings import TwilioSettings
+from ivr.twilio.turn import PROVIDER, Turn
+from ivr.twilio.webhook import Form, count, usable_sid
+from models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class TwilioCalls:
+    """Runs the inbound flow for the webhooks of :mod:`ivr.twilio.http`.
+
+    ``readers`` are sessions for reading only (no transaction, no write lock),
+    for what is read while the caller waits; ``sessions`` by default.
+    """
+
+    sessions: Callable[[], Session]
+    settings: TwilioSettings
+    readers: Callable[[], Session] | None = None
+    clock: Callable[[], dt.datetime] = utcnow
+
+    def read(self) -> Session:
+        return (self.readers or self.sessions)()
+
+    def incoming(self, form: Form, links: twiml.Links) -> str:
+        """``/voice``: a new call. Twilio may send it twice; the second gets the same answer."""
+        return self._turn(form, links, "voice").guarded(lambda turn: turn.incoming(form))
+
+    def step(self, form: Form, query: Form, links: twiml.Links) -> str:
+        """``/step``: the caller answered a gather or a recording (or stayed silent)."""
+        return self._turn(form, links, "step").guarded(lambda turn: turn.step(form, query))
+
+    def dial_result(self, form: Form, query: Form, links: twiml.Links) -> str:
+        """``/dial-result``: the on-call engineer's phone was answered, or not."""
+        turn = self._turn(form, links, "dial-result")
+        return turn.guarded(lambda turn: endings.dial_result(turn, form, query))
+
+    def queue_result(self, form: Form, query: Form, links: twiml.Links) -> str:
+        """``/queue-result``: the caller left the queue (answered, hung up, or Twilio's error)."""
+        turn = self._turn(form, links, "queue-result")
+        return turn.guarded(lambda turn: endings.queue_result(turn, form, query))
+
+    def waiting(self, form: Form, query: Form) -> str:
+        """``/wait``: what a caller in the queue hears, over and over (no database)."""
+        language = query.get("lang", "") if query.get("lang", "") in LANGUAGES else ZH
+        music = self.settings.hold_music_url
+        try:
+            position = count(form.get("QueuePosition"))
+            minutes = twiml.expected_minutes(
+                count(form.get("AvgQueueTime")), count(form.get("QueueTime"))
+            )
+            return twiml.waiting(
+                language, position=position, expected_minutes=minutes, hold_music_url=music
+            )
+        except Exception:
+            log.exception("wait music for queue %r failed; playing music only", query.get("queue"))
+            return twiml.waiting(ZH, position=0, expected_minutes=0, hold_music_url=music)
+
+    def status(self, form: Form) -> None:
+        """``/status``: the call's status changed; a final status ends it."""
+        self._callback(form, "status", lambda turn: endings.status(turn, form))
+
+    def recording(self, form: Form, query: Form) -> None:
+        """``/recording``: a recording is ready; its URL goes on a CallEvent."""
+        self._callback(form, "recording", lambda turn: endings.recording(turn, form, query))
+
+    def _callback(self, form: Form, webhook: str, run: Callable[[Turn], None]) -> None:
+        """A callback whose answer Twilio ignores: record what can be, log what fails."""
+        turn = self._turn(form, twiml.Links(), webhook)
+        if not usable_sid(turn.sid):
+            log.warning("%s callback with an unusable CallSid %r ignored", webhook, turn.sid[:80])
+            return
+        try:
+            run(turn)
+        except Exception:
+            log.exception("call %s: %s callback failed", turn.sid, webhook)
+            try:
+                turn.finish()
+            except Exception:
+                log.exception("call %s: %s callback not recorded", turn.sid, webhook)
+
+    def _turn(self, form: Form, links: twiml.Links, webhook: str) -> Turn:
+        sid = form.get("CallSid", "")
+        recorder = CallRecorder(
+            sessions=self.sessions,
+            spool_dir=self.settings.spool_dir,
+            provider=PROVIDER,
+            provider_call_id=sid,
+        )
+        return Turn(calls=self, sid=sid, links=links, recorder=recorder, webhook=webhook)

@@ -1,0 +1,97 @@
+"""What the Twilio adapter keeps between two webhooks of a call (no I/O).
+
+Each webhook is one step of the flow, so the state lives in ``Call.flow_state``
+as JSON, together with what the adapter itself must remember::
+
+    {"adapter": "twilio", "seq": 3, "state": {...flow state...},
+     "twiml": "<?xml ...", "queue": "repair", "left_queue": null,
+     "final_status": null}
+
+While the database cannot be written, the flow state travels instead in the
+action URLs of our TwiML (:func:`pack`): Twilio signs every URL it requests,
+so it comes back unaltered. Only then, because a URL ends up in logs and an
+unknown caller's state (the database being out) holds no resident's details.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+import zlib
+from typing import Any
+
+from ivr import flow
+
+ADAPTER = "twilio"
+MAX_PACKED_BYTES = 64 * 1024
+
+
+@dataclasses.dataclass
+class StoredCall:
+    """The flow state of a Twilio call and the adapter's own memory of it.
+
+    ``seq`` numbers the step whose TwiML (``twiml``) Twilio last received;
+    ``queue`` is the queue the caller was put in; ``left_queue`` Twilio's
+    ``QueueResult`` when they left it; ``final_status`` the first final
+    ``CallStatus`` (completed, busy, …) a status callback reported.
+    """
+
+    state: flow.State
+    seq: int = 0
+    twiml: str = ""
+    queue: str | None = None
+    left_queue: str | None = None
+    final_status: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        own = dataclasses.asdict(self)
+        own["state"] = self.state.to_dict()
+        return {"adapter": ADAPTER, **own}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StoredCall:
+        """The stored call ``data`` describes.
+
+        :raises ValueError: when ``data`` is not a Twilio call's stored state.
+        """
+        if not isinstance(data, dict) or data.get("adapter") != ADAPTER:
+            raise ValueError("not a Twilio call's flow state")
+        try:
+            fields = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
+            fields["state"] = flow.State.from_dict(data["state"])
+            return cls(**fields)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"unreadable flow state: {exc!r}") from exc
+
+
+# QueueResult values meaning the caller was connected to whoever dequeued them.
+BRIDGED = frozenset({"bridged", "bridging-in-process", "redirected-from-bridged"})
+
+
+def pack(state: flow.State) -> str:
+    """The flow state as URL-safe text."""
+    raw = zlib.compress(state.to_json().encode("utf-8"), 9)
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def unpack(text: str) -> flow.State | None:
+    """The flow state :func:`pack` gave, or None for text that is not one."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(raw, MAX_PACKED_BYTES)
+        if inflater.unconsumed_tail:
+            return None
+        return flow.State.from_dict(json.loads(data.decode("utf-8")))
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        RecursionError,
+        zlib.error,
+        binascii.Error,
+    ):
+        return None
