@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from hotline.bus import EventBus, make_bus
 from hotline.config import Config
+from hotline.exceptions import ConfigError
 from ivr.agi.server import FastAGIServer
 from ivr.agi.service import build_server, spool_dir, start_spool_replayer
 from ivr.ami.listener import AMIListener
@@ -38,8 +39,20 @@ class Daemons:
         start_spool_replayer(self.engine, spool_dir(self.config), self._stop)
 
     def start_agi(self, host: str | None = None, port: int | None = None) -> FastAGIServer:
-        """Serve FastAGI in a background thread."""
-        self.agi = build_server(self.config, self.engine, host=host, port=port)
+        """Serve FastAGI in a background thread.
+
+        :raises ConfigError: when the address cannot be listened on (e.g. in use).
+        """
+        try:
+            self.agi = build_server(self.config, self.engine, host=host, port=port)
+        except OSError as exc:
+            where = (
+                f"{host or self.config.agi_host}:{self.config.agi_port if port is None else port}"
+            )
+            raise ConfigError(
+                f"cannot listen for FastAGI on {where}: {exc.strerror or exc}; "
+                "set HOTLINE_AGI_PORT (or --port) to a free port"
+            ) from exc
         self.agi.start()
         return self.agi
 

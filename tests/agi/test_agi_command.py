@@ -74,3 +74,38 @@ def test_hotline_agi_serves_a_call_and_stops_on_interrupt(tmp_path: Path) -> Non
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out
     assert f"FastAGI on 127.0.0.1:{port}" in out
+
+
+def test_hotline_agi_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env |= {"HOTLINE_DATA_DIR": str(tmp_path)}
+    url = f"sqlite:///{tmp_path / 'hotline.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "hotline.cli",
+                "--database-url",
+                url,
+                "agi",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        busy.close()
+    assert done.returncode == 2
+    assert f"cannot listen for FastAGI on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
