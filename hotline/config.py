@@ -37,6 +37,10 @@ class Config:
     twilio_public_base_url: str = ""  # where Twilio reaches this app, e.g. https://hotline.example
     twilio_trust_proxy: bool = False  # rebuild the public URL from X-Forwarded-Proto/Host
     twilio_hold_music_url: str = ""  # empty: Twilio's own hold music
+    twilio_api_base_url: str = ""  # empty: Twilio's own; a local stand-in in tests
+    outbound_calls_per_second: float = 1.0  # Twilio's default limit per account
+    outbound_max_concurrent: int = 4  # REST requests in flight
+    outbound_caller_id: str = ""  # the number outbound calls come from
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
     web_host: str = "127.0.0.1"
@@ -60,6 +64,8 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     try:
         if kind == "int":
             return int(value)
+        if kind == "float":
+            return float(value)
         if kind == "bool":
             return _boolean(value)
         if kind == "Path":

@@ -86,7 +86,9 @@ def lookup_caller(
     if e164 is None:
         return []
     people: dict[int, tuple[tuple, list[UnitMatch]]] = {}
-    for row in session.execute(_BY_NUMBER, {"e164": e164}):
+    # A Core statement with no ORM entities: run on the session's connection it skips
+    # the ORM's execution layer, a quarter of a lookup's time.
+    for row in session.connection().execute(_BY_NUMBER, {"e164": e164}):
         (
             rid,
             name,

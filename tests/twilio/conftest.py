@@ -15,26 +15,15 @@ from sqlalchemy.orm import Session
 
 from agent_console import create_app
 from hotline.config import Config
-from ivr.twilio.settings import DEFAULT_HOLD_MUSIC
 from models import Call, CallEvent, Community, ResidentRole
 from tests import factories
 from tests.twilio.peer import ACCOUNT, HOTLINE, TOKEN, Twilio
 
 
-@dataclasses.dataclass(frozen=True)
-class TwilioConfig(Config):
-    """Config with the fields the Twilio adapter asks hotline/config.py to add."""
-
-    twilio_public_base_url: str = ""
-    twilio_trust_proxy: bool = False
-    twilio_hold_music_url: str = DEFAULT_HOLD_MUSIC
-
-
-def twilio_config(config: Config, **changes: Any) -> TwilioConfig:
+def twilio_config(config: Config, **changes: Any) -> Config:
     """``config`` with the test account's credentials and ``changes``."""
-    values = {f.name: getattr(config, f.name) for f in dataclasses.fields(Config)}
-    values |= {"twilio_auth_token": TOKEN, "twilio_account_sid": ACCOUNT}
-    return TwilioConfig(**(values | changes))
+    account = {"twilio_auth_token": TOKEN, "twilio_account_sid": ACCOUNT}
+    return dataclasses.replace(config, **(account | changes))
 
 
 @pytest.fixture
