@@ -25,17 +25,21 @@ def create_app(test_config: dict[str, Any] | None = None, config: Config | None 
     app.extensions["hotline.engine"] = engine
     app.extensions["hotline.sessions"] = session_factory(engine)
 
-    from agent_console import health
+    from agent_console import health, simulator
+    from ivr.outbound import make_provider
     from ivr.twilio import http as twilio_http
     from ivr.twilio.settings import TwilioSettings
     from models.db import read_session_factory
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(
-        twilio_http.create_blueprint(
-            TwilioSettings.from_config(hotline_config),
-            sessions=app.extensions["hotline.sessions"],
-            readers=read_session_factory(engine),
-        )
-    )
+    twilio_settings = TwilioSettings.from_config(hotline_config)
+    webhook_sessions = {
+        "sessions": app.extensions["hotline.sessions"],
+        "readers": read_session_factory(engine),
+    }
+    app.register_blueprint(twilio_http.create_blueprint(twilio_settings, **webhook_sessions))
+    app.register_blueprint(simulator.create_blueprint(twilio_settings, **webhook_sessions))
+    if not (hotline_config.twilio_account_sid or hotline_config.twilio_auth_token):
+        # No telephony account: outbound calls (callbacks, later surveys) ring the simulator.
+        app.extensions["hotline.outbound"] = make_provider(hotline_config)
     return app

@@ -269,7 +269,7 @@ def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> No
         where = obj.engine.url.render_as_string(hide_password=True)
         click.echo(
             f"Hotline on http://{host}:{port}/ (FastAGI on port {agi_server.port}; "
-            f"database {where})"
+            f"database {where})\nTry a call: http://{host}:{port}/simulator/"
         )
         try:
             run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -90,7 +90,9 @@ def test_hotline_serve_on_embedded_defaults_creates_demo_and_answers_health(
         body = _wait_for(f"http://127.0.0.1:{port}/healthz", proc, timeout=120)
         assert '"status":"ok"' in body.replace(" ", "")
         front = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read().decode()
-        assert "阳光花园" in front
+        assert "阳光花园" in front and "/simulator/" in front
+        phone = urllib.request.urlopen(f"http://127.0.0.1:{port}/simulator/", timeout=10)
+        assert phone.status == 200
         assert (tmp_path / "hotline.db").exists()
         # the same process answers FastAGI: a demo resident's call reaches a queue
         t = call(agi_port, CallScript(keys=["3"]), environment(port=agi_port))
