@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from ivr import calls
 from ivr.flow.context import LANGUAGES, ZH
 from ivr.recorder import CallRecorder
 from ivr.twilio import endings, twiml
@@ -41,6 +42,9 @@ class TwilioCalls:
     settings: TwilioSettings
     readers: Callable[[], Session] | None = None
     clock: Callable[[], dt.datetime] = utcnow
+    communities: calls.CommunityDirectory = dataclasses.field(
+        default_factory=calls.CommunityDirectory
+    )
 
     def read(self) -> Session:
         return (self.readers or self.sessions)()

@@ -131,7 +131,7 @@ class Turn:
         try:
             with self.calls.read() as session:
                 row = session.execute(
-                    select(Call.flow_state).where(
+                    select(Call.id, Call.flow_state).where(
                         Call.provider == PROVIDER, Call.provider_call_id == self.sid
                     )
                 ).one_or_none()
@@ -141,6 +141,7 @@ class Turn:
             return
         if row is not None:
             self.row_exists = True
+            self.recorder.call_id = row.id  # its writes then go straight to the row
             self.stored = stored_call(row.flow_state, self.sid)
 
     def _replay(self, seq: str) -> str:
@@ -162,7 +163,7 @@ class Turn:
         try:
             with self.calls.read() as session:
                 meant = _dialled(session, dialled, forwarded, region)
-                community = calls.find_community(session, meant, region)
+                community = self.calls.communities.find(session, meant, region)
                 ctx = calls.build_context(
                     session,
                     call_id=self.sid,
