@@ -241,8 +241,9 @@ def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> No
     """Run the whole hotline in one process on the embedded defaults.
 
     Brings the database to the newest schema, adds the demo estate to an empty
-    database, and runs the web app (console, Twilio webhooks) with the FastAGI
-    server, the AMI listener (when HOTLINE_AMI_URL is set) and the call spool.
+    database, and runs the web app (console, Twilio webhooks, simulator) with the
+    FastAGI server, the AMI listener (when HOTLINE_AMI_URL is set), the queue
+    dispatcher and the call spool.
     """
     from werkzeug.serving import run_simple
 
@@ -265,6 +266,7 @@ def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> No
         app = create_app(config=obj.config)
         app.extensions["hotline.bus"] = daemons.bus
         app.extensions["hotline.ami"] = daemons.ami
+        daemons.start_dispatcher(app)
         host, port = host or obj.config.web_host, port or obj.config.web_port
         where = obj.engine.url.render_as_string(hide_password=True)
         click.echo(

@@ -10,6 +10,7 @@ import logging
 import threading
 from types import TracebackType
 
+from flask import Flask
 from sqlalchemy import Engine
 
 from hotline.bus import EventBus, make_bus
@@ -19,6 +20,8 @@ from ivr.agi.server import FastAGIServer
 from ivr.agi.service import build_server, spool_dir, start_spool_replayer
 from ivr.ami.listener import AMIListener
 from ivr.ami.service import build_listener
+from ivr.dispatch.plugin import install
+from ivr.dispatch.services import DispatcherThread
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,7 @@ class Daemons:
         self.bus: EventBus = make_bus(config)
         self.agi: FastAGIServer | None = None
         self.ami: AMIListener | None = None
+        self.dispatcher: DispatcherThread | None = None
         self._stop = threading.Event()
 
     def start_spool(self) -> None:
@@ -63,6 +67,12 @@ class Daemons:
             self.ami.start()
         return self.ami
 
+    def start_dispatcher(self, app: Flask) -> DispatcherThread:
+        """Offer waiting callers and callbacks to available agents, in priority order."""
+        self.dispatcher = install(app, self.config)
+        self.dispatcher.start()
+        return self.dispatcher
+
     def wait(self) -> None:
         """Block until interrupted (Ctrl-C or SIGTERM turned into KeyboardInterrupt)."""
         try:
@@ -73,6 +83,8 @@ class Daemons:
     def close(self) -> None:
         """Stop every part that was started."""
         self._stop.set()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
         if self.ami is not None:
             self.ami.stop()
         if self.agi is not None:

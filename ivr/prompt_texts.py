@@ -21,7 +21,18 @@ ZH = "zh-CN"
 EN = "en"
 
 # Prompts the adapters play while a caller waits in a queue (not the flow's own).
-QUEUE_PROMPTS = frozenset({"queue.position", "queue.wait"})
+QUEUE_PROMPTS = frozenset(
+    {
+        "queue.position",
+        "queue.wait",
+        # the callback offer and the callback call (ivr.dispatch)
+        "queue.callback_offer",
+        "queue.callback_ok",
+        "callback.intro",
+        "callback.press_1",
+        "callback.goodbye",
+    }
+)
 
 TEXTS: dict[str, dict[str, str]] = {
     ZH: {
@@ -68,6 +79,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "route.complaint": "正在为您转接投诉专线，请稍候。",
         "queue.position": "您现在排在第{position}位。",
         "queue.wait": "预计等待时间约{minutes}分钟。",
+        "queue.callback_offer": "如不想等待，请按1，我们将按您现在的排队顺序给您回电。",
+        "queue.callback_ok": "好的，我们将尽快给您回电，请保持电话畅通。再见。",
+        "callback.intro": "您好，这里是物业服务中心，您刚才来电时选择了回电。",
+        "callback.press_1": "现在为您接通客服，请按1。",
+        "callback.goodbye": "我们稍后会再给您回电。再见。",
     },
     EN: {
         "greeting.morning": "Good morning, and welcome to the {community} service centre.",
@@ -127,6 +143,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "route.complaint": "Connecting you to our complaints line, please hold.",
         "queue.position": "You are number {position} in the queue.",
         "queue.wait": "The expected wait is about {minutes}.",
+        "queue.callback_offer": (
+            "To be called back instead of waiting, keeping your place in line, press 1."
+        ),
+        "queue.callback_ok": "Thank you. We will call you back as soon as we can. Goodbye.",
+        "callback.intro": "Hello, this is your property service centre calling you back.",
+        "callback.press_1": "To be connected to an agent now, press 1.",
+        "callback.goodbye": "We will try again a little later. Goodbye.",
     },
 }
 

@@ -15,16 +15,25 @@ from models.estate import (
     Unit,
     format_address,
 )
+from models.presence import (  # presence and callbacks (dispatch)
+    AgentPresence,
+    CallbackRequest,
+    CallbackStatus,
+    PresenceState,
+)
 from models.staff import Agent, AgentRole, agent_communities
 from models.work_orders import Category, Status, WorkOrder, WorkOrderCounter, create_work_order
 
 __all__ = [
     "Agent",
+    "AgentPresence",
     "AgentRole",
     "AuditLog",
     "Base",
     "Building",
     "Call",
+    "CallbackRequest",
+    "CallbackStatus",
     "CallEvent",
     "Category",
     "Community",
@@ -33,6 +42,7 @@ __all__ = [
     "Language",
     "Occupancy",
     "PhoneNumber",
+    "PresenceState",
     "Resident",
     "ResidentRole",
     "Status",

@@ -7,6 +7,8 @@
 - ``/twilio/dial-result``: ``<Dial action>``: whether on-call answered. TwiML.
 - ``/twilio/status``: the number's call status callback. 204.
 - ``/twilio/recording``: ``<Record recordingStatusCallback>``. 204.
+- ``/twilio/wait-choice``, ``/twilio/callback/{answer,choice,status}``,
+  ``/twilio/dispatch/{connect,connected}``: callbacks and agents (:mod:`ivr.dispatch.webhooks`).
 
 Every request must carry Twilio's ``X-Twilio-Signature`` for its public URL
 and parameters, or it gets a 403 and a logged warning. Every TwiML answer is
@@ -26,6 +28,7 @@ from flask.blueprints import BlueprintSetupState
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
+from ivr.dispatch import webhooks as dispatch_webhooks
 from ivr.twilio import signature, twiml
 from ivr.twilio.exceptions import NotFromTwilio
 from ivr.twilio.services import TwilioCalls
@@ -92,6 +95,9 @@ def step() -> Response:
 
 
 def wait() -> Response:
+    # The callback offer only where a dispatcher will call back.
+    if current_app.extensions.get(dispatch_webhooks.EXTENSION) is not None:
+        return _twiml(dispatch_webhooks.waiting(_calls(), _form(), _query(), _links().base))
     return _twiml(_calls().waiting(_form(), _query()))
 
 
@@ -113,6 +119,40 @@ def recording() -> Response:
     return Response(status=204)
 
 
+# Callbacks and agents (ivr.dispatch).
+def _dispatch() -> dispatch_webhooks.DispatchWebhooks:
+    found = current_app.extensions.get(dispatch_webhooks.EXTENSION)
+    if found is None:  # no dispatcher here: the webhooks of calls it made still work
+        calls = _calls()
+        found = dispatch_webhooks.DispatchWebhooks(calls.sessions, calls.settings.region)
+    return found
+
+
+def wait_choice() -> Response:
+    return _twiml(_dispatch().wait_choice(_form(), _query(), _links().base))
+
+
+def callback_answer() -> Response:
+    return _twiml(_dispatch().callback_answer(_form(), _query(), _links().base))
+
+
+def callback_choice() -> Response:
+    return _twiml(_dispatch().callback_choice(_form(), _query(), _links().base))
+
+
+def callback_status() -> Response:
+    _dispatch().callback_status(_form(), _query())
+    return Response(status=204)
+
+
+def dispatch_connect() -> Response:
+    return _twiml(_dispatch().connect(_form(), _query(), _links().base))
+
+
+def dispatch_connected() -> Response:
+    return _twiml(_dispatch().connected(_form(), _query(), _links().base))
+
+
 VIEWS: dict[str, Callable[[], Response]] = {
     "/voice": voice,
     "/step": step,
@@ -121,6 +161,13 @@ VIEWS: dict[str, Callable[[], Response]] = {
     "/dial-result": dial_result,
     "/status": status,
     "/recording": recording,
+    # callbacks and agents (ivr.dispatch)
+    "/wait-choice": wait_choice,
+    "/callback/answer": callback_answer,
+    "/callback/choice": callback_choice,
+    "/callback/status": callback_status,
+    "/dispatch/connect": dispatch_connect,
+    "/dispatch/connected": dispatch_connected,
 }
 
 
@@ -129,7 +176,7 @@ def last_resort(exc: Exception) -> Response | HTTPException:
     if isinstance(exc, HTTPException):
         return exc
     log.exception("Twilio webhook %s failed outside the fail-safe", request.path)
-    if request.path.endswith(("/status", "/recording")):
+    if request.path.endswith(("/status", "/recording")):  # also /callback/status (dispatch)
         return Response(status=204)
     return _twiml(_LAST_RESORT)
 

@@ -163,21 +163,43 @@ def nothing() -> str:
     return VoiceResponse().to_xml()
 
 
-def waiting(language: str, *, position: int, expected_minutes: int, hold_music_url: str) -> str:
+def waiting(
+    language: str,
+    *,
+    position: int,
+    expected_minutes: int,
+    hold_music_url: str,
+    callback_action: str = "",
+) -> str:
     """What a caller hears in the queue: their place, the expected wait, then music.
 
-    The seam for the callback option: a ``<Gather>`` offering a call back
-    instead of waiting goes here, its action answering with ``<Leave>``.
+    With ``callback_action`` (ivr.dispatch), all of it is inside a one-key
+    ``<Gather>`` offering a call back instead of waiting: 1 is answered with
+    ``<Leave>``; any other key, or none, with an empty document, after which
+    Twilio asks the wait URL again.
     """
     response = VoiceResponse()
+    parent = response
+    if callback_action:
+        parent = response.gather(
+            input="dtmf",
+            action=callback_action,
+            method="POST",
+            num_digits=1,
+            timeout=1,
+            finish_on_key="",
+            action_on_empty_result=True,
+        )
     if position > 0:
-        _say(response, flow.Say("queue.position", {"position": position}, language))
+        _say(parent, flow.Say("queue.position", {"position": position}, language))
     if expected_minutes > 0:
-        _say(response, flow.Say("queue.wait", {"minutes": expected_minutes}, language))
+        _say(parent, flow.Say("queue.wait", {"minutes": expected_minutes}, language))
+    if callback_action:
+        _say(parent, flow.Say("queue.callback_offer", {}, language))
     if hold_music_url:
-        response.play(hold_music_url)
+        parent.play(hold_music_url)
     else:
-        response.pause(length=HOLD_PAUSE_S)
+        parent.pause(length=HOLD_PAUSE_S)
     return response.to_xml()
 
 
