@@ -60,11 +60,19 @@ class CallRecorder:
         self.spooled = False
         self._journal_ready = False
 
-    def start(self, **fields: Any) -> int | None:
-        """Create the Call row now; its id, or None while the database is out."""
+    def start(self, *, write_now: bool = True, **fields: Any) -> int | None:
+        """Create the Call row; its id, or None while the database is out (or not yet written).
+
+        ``write_now=False`` holds it for the next flush, for an adapter that writes
+        once per request anyway (a webhook): one transaction instead of two.
+        """
         fields.setdefault("direction", Direction.INBOUND.value)
         fields.setdefault("started_at", utcnow().isoformat())
-        self._pending.append({"op": "start", **fields})  # journalled only if it can't be written
+        op = {"op": "start", **fields}
+        if not write_now:
+            self._hold(op)
+            return None
+        self._pending.append(op)  # journalled only if it can't be written
         self._flush()
         return self.call_id
 

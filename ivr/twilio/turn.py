@@ -89,6 +89,7 @@ class Turn:
         now = self.calls.clock()
         ctx, community_id = self._context(caller, dialled, form.get("ForwardedFrom", ""), now)
         self.recorder.start(
+            write_now=False,  # written with the flow state when the answer leaves
             caller_number=caller[:40],
             caller_e164=caller_e164(caller, self.calls.settings.region),
             dialled_number=dialled[:40],
