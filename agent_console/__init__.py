@@ -25,7 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None, config: Config | None 
     app.extensions["hotline.engine"] = engine
     app.extensions["hotline.sessions"] = session_factory(engine)
 
-    from agent_console import health, simulator
+    from agent_console import auth, health, simulator
     from ivr.outbound import make_provider
     from ivr.twilio import http as twilio_http
     from ivr.twilio.settings import TwilioSettings
@@ -39,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None, config: Config | None 
     }
     app.register_blueprint(twilio_http.create_blueprint(twilio_settings, **webhook_sessions))
     app.register_blueprint(simulator.create_blueprint(twilio_settings, **webhook_sessions))
+    auth.init_app(app, hotline_config)  # after the blueprints it exempts from CSRF
     if not (hotline_config.twilio_account_sid or hotline_config.twilio_auth_token):
         # No telephony account: outbound calls (callbacks, later surveys) ring the simulator.
         app.extensions["hotline.outbound"] = make_provider(hotline_config)

@@ -45,6 +45,7 @@ class Config:
     agi_port: int = 4573
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    session_cookie_secure: bool = False  # Secure session cookies even over plain HTTP (TLS proxy)
 
     @property
     def effective_database_url(self) -> str:

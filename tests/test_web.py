@@ -48,7 +48,12 @@ def test_healthz_is_503_on_a_database_without_schema(tmp_path: Path) -> None:
 
 
 def test_healthz_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
-    config = load_config(env={"HOTLINE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
+    config = load_config(
+        env={
+            "HOTLINE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+            "HOTLINE_DATA_DIR": str(tmp_path),
+        }
+    )
     response = create_app({"TESTING": True}, config=config).test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "down", "database": "unreachable"}
