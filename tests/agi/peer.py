@@ -85,12 +85,6 @@ class Transcript:
     hung_up_by_server: bool = False
     closed_cleanly: bool = False
 
-    @property
-    def names(self) -> list[str]:
-        return [
-            c.split(" ", 2)[0] + (" " + c.split(" ")[1] if " " in c else "") for c in self.commands
-        ]
-
 
 def call(
     port: int,
