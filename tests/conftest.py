@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -92,6 +93,23 @@ def engine(db_url: str) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with session_factory(engine)() as s:
         yield s
+
+
+@pytest.fixture
+def make_app() -> Iterator[Callable[[Config], Flask]]:
+    """Build web apps for a test, disposing their engines afterwards."""
+    from agent_console import create_app
+
+    apps: list[Flask] = []
+
+    def build(config: Config) -> Flask:
+        app = create_app({"TESTING": True}, config=config)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["hotline.engine"].dispose()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,10 +23,8 @@ from tests.agi.peer import CallScript, call, environment
 
 
 @pytest.fixture
-def app(config: Config) -> Iterator[Flask]:
-    app = create_app({"TESTING": True}, config=config)
-    yield app
-    app.extensions["hotline.engine"].dispose()
+def app(make_app: Callable[[Config], Flask], config: Config) -> Flask:
+    return make_app(config)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from models.presence import set_presence
 from tests.dispatch.twilio_rest import DispatchStandIn
 from tests.outbound.conftest import twilio_spec  # noqa: F401  (a fixture)
 from tests.twilio.conftest import app as twilio_app  # noqa: F401  (a fixture)
-from tests.twilio.conftest import estate, make_app, spool, twilio  # noqa: F401  (fixtures)
+from tests.twilio.conftest import estate, spool, twilio  # noqa: F401  (fixtures)
 from tests.twilio.peer import ACCOUNT, TOKEN
 
 PUBLIC = "https://hotline.example.com"

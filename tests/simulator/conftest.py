@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from agent_console import create_app
 from hotline.config import Config
 from models import ResidentRole
 from tests import factories
@@ -61,20 +59,6 @@ def build_estate(engine: Engine) -> dict[str, int]:
 @pytest.fixture
 def estate(engine: Engine) -> dict[str, int]:
     return build_estate(engine)
-
-
-@pytest.fixture
-def make_app() -> Iterator[Any]:
-    apps: list[Flask] = []
-
-    def build(config: Config) -> Flask:
-        app = create_app({"TESTING": True}, config=config)
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.extensions["hotline.engine"].dispose()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from flask import Flask
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from agent_console import create_app
 from hotline.config import Config
 from models import Call, CallEvent, Community, ResidentRole
 from tests import factories
@@ -24,21 +23,6 @@ def twilio_config(config: Config, **changes: Any) -> Config:
     """``config`` with the test account's credentials and ``changes``."""
     account = {"twilio_auth_token": TOKEN, "twilio_account_sid": ACCOUNT}
     return dataclasses.replace(config, **(account | changes))
-
-
-@pytest.fixture
-def make_app() -> Iterator[Any]:
-    """Build apps (disposing their engines afterwards)."""
-    apps: list[Flask] = []
-
-    def build(config: Config) -> Flask:
-        app = create_app({"TESTING": True}, config=config)
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.extensions["hotline.engine"].dispose()
 
 
 @pytest.fixture
