@@ -6,15 +6,23 @@ from typing import Any
 
 from flask import Flask
 
+from hotline.bus import EventBus, make_bus
 from hotline.config import Config, load_config
 from models.db import make_engine, session_factory
 
 
-def create_app(test_config: dict[str, Any] | None = None, config: Config | None = None) -> Flask:
-    """Build the web app: configuration, database, blueprints.
+def create_app(
+    test_config: dict[str, Any] | None = None,
+    config: Config | None = None,
+    *,
+    bus: EventBus | None = None,
+) -> Flask:
+    """Build the web app: configuration, database, event bus, blueprints.
 
     :param test_config: Flask settings for tests (e.g. ``{"TESTING": True}``).
     :param config: Hotline's configuration; loaded from file and environment when omitted.
+    :param bus: the event bus the console listens to (``hotline serve`` shares its daemons');
+        made from the configuration when omitted.
     """
     app = Flask(__name__)
     hotline_config = config or load_config()
@@ -24,8 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None, config: Config | None 
     engine = make_engine(hotline_config.effective_database_url)
     app.extensions["hotline.engine"] = engine
     app.extensions["hotline.sessions"] = session_factory(engine)
+    app.extensions["hotline.bus"] = bus if bus is not None else make_bus(hotline_config)
 
-    from agent_console import auth, health, simulator
+    from agent_console import auth, health, layout, simulator
     from ivr.outbound import make_provider
     from ivr.twilio import http as twilio_http
     from ivr.twilio.settings import TwilioSettings
@@ -40,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None, config: Config | None 
     app.register_blueprint(twilio_http.create_blueprint(twilio_settings, **webhook_sessions))
     app.register_blueprint(simulator.create_blueprint(twilio_settings, **webhook_sessions))
     auth.init_app(app, hotline_config)  # after the blueprints it exempts from CSRF
+    layout.init_app(app)
     if not (hotline_config.twilio_account_sid or hotline_config.twilio_auth_token):
         # No telephony account: outbound calls (callbacks, later surveys) ring the simulator.
         app.extensions["hotline.outbound"] = make_provider(hotline_config)

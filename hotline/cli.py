@@ -263,8 +263,7 @@ def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> No
         daemons.start_spool()
         agi_server = daemons.start_agi()
         daemons.start_ami()
-        app = create_app(config=obj.config)
-        app.extensions["hotline.bus"] = daemons.bus
+        app = create_app(config=obj.config, bus=daemons.bus)
         app.extensions["hotline.ami"] = daemons.ami
         daemons.start_dispatcher(app)
         host, port = host or obj.config.web_host, port or obj.config.web_port

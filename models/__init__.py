@@ -22,9 +22,27 @@ from models.presence import (  # presence and callbacks (dispatch)
     PresenceState,
 )
 from models.staff import Agent, AgentRole, agent_communities
-from models.work_orders import Category, Status, WorkOrder, WorkOrderCounter, create_work_order
+from models.work_orders import (
+    Category,
+    ComplaintType,
+    Location,
+    Severity,
+    Status,
+    Team,
+    Technician,
+    WorkOrder,
+    WorkOrderChange,
+    WorkOrderCounter,
+    create_work_order,
+)
 
 __all__ = [
+    "WorkOrderChange",
+    "Technician",
+    "Team",
+    "Severity",
+    "Location",
+    "ComplaintType",
     "Agent",
     "AgentPresence",
     "AgentRole",

@@ -48,6 +48,12 @@ class Call(Base):
     flow_state: Mapped[dict[str, Any] | None]  # the IVR flow's state between webhooks
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None]
+    # The agent who answered, and the call's wrap-up (every answered call gets one).
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    answered_at: Mapped[dt.datetime | None]
+    wrap_up_code: Mapped[str | None] = mapped_column(String(32))
+    wrap_up_notes: Mapped[str] = mapped_column(Text, default="")
+    wrapped_up_at: Mapped[dt.datetime | None]
 
     unit: Mapped[Unit | None] = relationship(back_populates="calls")
     events: WriteOnlyMapped[CallEvent] = relationship(

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Time, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from models.base import Base, enum_column, utcnow
@@ -132,6 +132,8 @@ class Resident(Base):
     senior_care: Mapped[bool] = mapped_column(Boolean, default=False)  # 居家养老 enrolled
     do_not_call: Mapped[bool] = mapped_column(Boolean, default=False)
     survey_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    arrears_cents: Mapped[int | None] = mapped_column(Integer)  # fees owed, where recorded
+    notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    Boolean,
     ForeignKey,
     Integer,
     String,
@@ -56,6 +57,66 @@ class Status(enum.StrEnum):
     CLOSED = "closed"
 
 
+class Location(enum.StrEnum):
+    """Where the work is."""
+
+    IN_UNIT = "in_unit"  # 户内
+    COMMON_AREA = "common_area"  # 公共区域
+
+
+class Severity(enum.StrEnum):
+    """A complaint's tier (domain-rules.md: major / important / minor)."""
+
+    MAJOR = "major"  # 重大
+    IMPORTANT = "important"  # 重要
+    MINOR = "minor"  # 轻微
+
+
+class ComplaintType(enum.StrEnum):
+    """Valid complaints against the communicative kinds (沟通性投诉)."""
+
+    VALID = "valid"  # 有效投诉
+    HELP_SEEKING = "help_seeking"  # 求助型
+    QUESTIONING = "questioning"  # 咨询型
+    VENTING = "venting"  # 发泄型
+
+
+class Team(Base):
+    """A team work is dispatched to (工程部, 保安, 保洁 …), in one community."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))
+    trade: Mapped[str] = mapped_column(String(32), default="")  # plumbing, electrical, lifts …
+
+    technicians: Mapped[list[Technician]] = relationship(
+        back_populates="team", order_by="Technician.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"Team(id={self.id!r}, name={self.name!r})"
+
+
+class Technician(Base):
+    """A person of a team who goes to the site."""
+
+    __tablename__ = "technicians"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    team: Mapped[Team] = relationship(back_populates="technicians")
+
+    def __repr__(self) -> str:
+        return f"Technician(id={self.id!r}, name={self.name!r})"
+
+
 class WorkOrderCounter(Base):
     """The last number issued for a community in a year: one row per (community, year)."""
 
@@ -90,12 +151,49 @@ class WorkOrder(Base):
     status: Mapped[Status] = mapped_column(enum_column(Status, 12), default=Status.OPEN)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # What and where (the console's work-order form).
+    location: Mapped[Location] = mapped_column(enum_column(Location, 12), default=Location.IN_UNIT)
+    location_detail: Mapped[str] = mapped_column(String(200), default="")  # a common area's place
+    appointment_from: Mapped[dt.datetime | None]  # 方便维修的时间
+    appointment_to: Mapped[dt.datetime | None]
+    paid: Mapped[bool] = mapped_column(Boolean, default=False)  # 有偿 (else free, 保修期内)
+    large_problem: Mapped[bool] = mapped_column(Boolean, default=False)  # answer within 3 days
+    severity: Mapped[Severity | None] = mapped_column(enum_column(Severity, 10))
+    complaint_type: Mapped[ComplaintType | None] = mapped_column(enum_column(ComplaintType, 14))
+    # Deadlines, computed when the order is opened (models.sla).
+    dispatch_due_at: Mapped[dt.datetime | None]
+    due_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    # Who does it, and when each status was reached.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"), index=True)
+    dispatched_at: Mapped[dt.datetime | None]
+    on_site_at: Mapped[dt.datetime | None]
+    completed_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)  # reopened: 返修
 
     unit: Mapped[Unit | None] = relationship(back_populates="work_orders")
     community: Mapped[Community] = relationship()
 
     def __repr__(self) -> str:
         return f"WorkOrder(number={self.number!r}, status={self.status!r})"
+
+
+class WorkOrderChange(Base):
+    """One status change of a work order: from, to, when and by whom. Only ever added."""
+
+    __tablename__ = "work_order_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    from_status: Mapped[Status | None] = mapped_column(enum_column(Status, 12))
+    to_status: Mapped[Status] = mapped_column(enum_column(Status, 12))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    def __repr__(self) -> str:
+        return f"WorkOrderChange({self.work_order_id!r}, {self.from_status!r}->{self.to_status!r})"
 
 
 IMMUTABLE_COLUMNS = ("number", "community_id", "year", "seq")

@@ -109,6 +109,7 @@ def make_app() -> Iterator[Callable[[Config], Flask]]:
 
     yield build
     for app in apps:
+        app.extensions["hotline.bus"].close()
         app.extensions["hotline.engine"].dispose()
 
 

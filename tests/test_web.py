@@ -35,7 +35,7 @@ def client(app: Flask) -> FlaskClient:
 def test_healthz_is_ok_on_a_migrated_database(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "bus": "ok"}
 
 
 def test_healthz_is_503_on_a_database_without_schema(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from babel import Locale
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request, session
@@ -24,22 +25,47 @@ SESSION_LANGUAGE = "language"  # the language chosen by the switch, in the sessi
 
 
 def compile_catalogues(sources: Path, target: Path) -> None:
-    """Compile every ``<locale>/LC_MESSAGES/<domain>.po`` under ``sources`` into ``target``.
+    """Compile each ``<locale>/LC_MESSAGES/*.po`` under ``sources`` into that locale's
+    ``messages.mo`` in ``target``.
 
+    Every area of the console keeps its own ``.po`` file (``messages.po``, ``desk.po``,
+    ``work_orders.po`` …); they are merged into the one ``messages`` domain, so two areas
+    never edit one file. A message translated in two files must read the same in both.
     Each ``.mo`` replaces the old one atomically: workers starting together never read half.
     Babel expands ``zh_CN`` to ``zh_Hans_CN`` and looks for that directory: the ``.mo``
     goes under the expanded name.
+
+    :raises ValueError: a message translated differently in two files.
     """
-    for po in sorted(sources.glob("*/LC_MESSAGES/*.po")):
-        locale = po.parent.parent.name
-        mo = target / str(Locale.parse(locale)) / "LC_MESSAGES" / po.with_suffix(".mo").name
+    for folder in sorted(sources.glob("*/LC_MESSAGES")):
+        locale = folder.parent.name
+        merged = merge_catalogues(sorted(folder.glob("*.po")), locale)
+        mo = target / str(Locale.parse(locale)) / "LC_MESSAGES" / "messages.mo"
         mo.parent.mkdir(parents=True, exist_ok=True)
-        with po.open("rb") as fh:
-            catalog = read_po(fh, locale=locale)
         partial = mo.with_name(f".{mo.name}.{os.getpid()}")
         with partial.open("wb") as fh:
-            write_mo(fh, catalog)
+            write_mo(fh, merged)
         os.replace(partial, mo)
+
+
+def merge_catalogues(files: list[Path], locale: str) -> Catalog:
+    """One catalogue holding the messages of every ``.po`` in ``files``."""
+    merged = Catalog(locale=locale)
+    origin: dict[object, Path] = {}
+    for po in files:
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        for message in catalog:
+            if not message.id:
+                continue
+            earlier = merged.get(message.id, message.context)
+            if earlier is not None and earlier.string != message.string:
+                raise ValueError(
+                    f"{po.name} and {origin[message.id].name} translate {message.id!r} differently"
+                )
+            merged[message.id] = message
+            origin[message.id] = po
+    return merged
 
 
 def select_language() -> str:
