@@ -34,7 +34,7 @@ def create_app(
     app.extensions["hotline.sessions"] = session_factory(engine)
     app.extensions["hotline.bus"] = bus if bus is not None else make_bus(hotline_config)
 
-    from agent_console import auth, health, layout, simulator
+    from agent_console import auth, desk, health, layout, simulator, wallboard, work_orders
     from ivr.outbound import make_provider
     from ivr.twilio import http as twilio_http
     from ivr.twilio.settings import TwilioSettings
@@ -50,6 +50,8 @@ def create_app(
     app.register_blueprint(simulator.create_blueprint(twilio_settings, **webhook_sessions))
     auth.init_app(app, hotline_config)  # after the blueprints it exempts from CSRF
     layout.init_app(app)
+    for area in (desk, work_orders, wallboard):
+        area.init_app(app)
     if not (hotline_config.twilio_account_sid or hotline_config.twilio_auth_token):
         # No telephony account: outbound calls (callbacks, later surveys) ring the simulator.
         app.extensions["hotline.outbound"] = make_provider(hotline_config)
