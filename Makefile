@@ -8,9 +8,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint bench clean system
 
-# What the tests need from Debian: the browser for the simulator's tests (Playwright
-# drives this one; it never downloads its own) and CJK fonts for its screenshots.
-SYSTEM_PACKAGES := chromium fonts-noto-cjk
+# What the tests need from Debian: the browser for the simulator's and console's tests
+# (Playwright drives this one; it never downloads its own), CJK fonts for their
+# screenshots, and the audio tools prompts are built and checked with.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk ffmpeg sox espeak-ng
 
 system:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
