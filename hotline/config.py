@@ -22,6 +22,9 @@ def default_data_dir() -> Path:
     return Path(base) / "hotline"
 
 
+DEFAULT_WRAP_UP = "emergency=60,complaint=60,repair=30,inquiry=15"
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
     """Every setting Hotline reads; the field name in upper case after ``HOTLINE_`` sets it."""
@@ -46,6 +49,26 @@ class Config:
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     session_cookie_secure: bool = False  # Secure session cookies even over plain HTTP (TLS proxy)
+    # After-call work (话后处理) per queue before the next offer, as app_queue's wrapuptime:
+    # "emergency=60,complaint=60,repair=30,inquiry=15", or one number for every queue.
+    wrap_up_seconds: str = DEFAULT_WRAP_UP
+    offer_timeout_seconds: int = 20  # an offered agent who neither answers nor declines
+
+    def __post_init__(self) -> None:
+        self.wrap_up_by_queue  # noqa: B018  (a malformed setting stops the command)
+
+    @property
+    def wrap_up_by_queue(self) -> dict[str, int]:
+        """``wrap_up_seconds`` read: queue name (``*`` for any other queue) → seconds.
+
+        :raises ConfigError: for a value that is not ``queue=seconds`` pairs or a number.
+        """
+        return parse_wrap_up(self.wrap_up_seconds)
+
+    def wrap_up_for(self, queue: str | None) -> int:
+        """Seconds of after-call work before an agent who took a call from ``queue`` is free."""
+        table = self.wrap_up_by_queue
+        return table.get(queue or "", table.get("*", 0))
 
     @property
     def effective_database_url(self) -> str:
@@ -53,6 +76,24 @@ class Config:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'hotline.db'}"
+
+
+def parse_wrap_up(text: str) -> dict[str, int]:
+    """``"repair=30,inquiry=15"`` (or ``"20"`` for every queue) as a dict; ``*`` is the rest.
+
+    :raises ConfigError: naming what is wrong.
+    """
+    table: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in str(text).split(","))):
+        queue, equals, seconds = part.rpartition("=")
+        queue = queue.strip() if equals else "*"
+        if not seconds.strip().isdigit() or not queue:
+            raise ConfigError(
+                f"wrap_up_seconds {text!r} is not valid: expected e.g. "
+                f"{DEFAULT_WRAP_UP!r} or one number of seconds"
+            )
+        table[queue] = int(seconds)
+    return table
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Config)}

@@ -1,8 +1,10 @@
 """Who can take a call now, and the residents waiting to be called back.
 
 An agent's presence (在线状态) is one row per agent: available, offered (the
-dispatcher has reserved them for one call or callback), paused with a reason,
-in wrap-up after a call, or offline. Only available agents are offered calls.
+dispatcher has reserved them for one call or callback), on a call they answered,
+paused with a reason, in wrap-up after a call (话后处理), or offline. Only
+available agents are offered calls, and never one whose last answered call has
+no wrap-up yet (:func:`undisposed_call`).
 
 A callback request (回拨) is a row, so a pending one survives a restart; it
 keeps the time its caller joined the queue, which is its place in line.
@@ -14,10 +16,18 @@ import datetime as dt
 import enum
 from collections.abc import Iterable
 
-from sqlalchemy import ForeignKey, Index, Integer, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy import ColumnElement, Exists, ForeignKey, Index, Integer, String, select, update
+from sqlalchemy.orm import (
+    InstrumentedAttribute,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 
 from models.base import Base, enum_column, utcnow
+from models.calls import Call
 from models.staff import Agent
 
 
@@ -26,9 +36,13 @@ class PresenceState(enum.StrEnum):
 
     AVAILABLE = "available"  # may be offered the next call
     OFFERED = "offered"  # reserved by the dispatcher for one call or callback
+    ON_CALL = "on_call"  # talking: answered the call in ``call_id``
     PAUSED = "paused"  # away, with a reason (break, meeting, training)
     WRAP_UP = "wrap_up"  # after a call: notes, work order
     OFFLINE = "offline"
+
+
+BUSY = (PresenceState.OFFERED, PresenceState.ON_CALL)  # states that keep their call_id
 
 
 class CallbackStatus(enum.StrEnum):
@@ -114,7 +128,7 @@ def set_presence(
     presence.state = state
     presence.reason = reason.strip()[:100] if state is PresenceState.PAUSED and reason else None
     presence.since = now or utcnow()
-    if state is not PresenceState.OFFERED:
+    if state not in BUSY:
         presence.call_id = presence.callback_id = None
     session.flush()
     return presence
@@ -128,7 +142,11 @@ def available_agents(session: Session, community_ids: Iterable[int] | None = Non
     query = (
         select(Agent)
         .join(AgentPresence, AgentPresence.agent_id == Agent.id)
-        .where(AgentPresence.state == PresenceState.AVAILABLE, Agent.active.is_(True))
+        .where(
+            AgentPresence.state == PresenceState.AVAILABLE,
+            Agent.active.is_(True),
+            ~undisposed_exists(Agent.id),
+        )
         .options(selectinload(Agent.communities))
         .order_by(AgentPresence.since, Agent.id)
     )
@@ -150,11 +168,15 @@ def reserve(
     """Offer one call or callback to an agent who is still available; False if they are not.
 
     One UPDATE with the state in its WHERE clause, so that two dispatchers can
-    never reserve the same agent.
+    never reserve the same agent; nor one whose last answered call has no wrap-up.
     """
     result = session.execute(
         update(AgentPresence)
-        .where(AgentPresence.agent_id == agent_id, AgentPresence.state == PresenceState.AVAILABLE)
+        .where(
+            AgentPresence.agent_id == agent_id,
+            AgentPresence.state == PresenceState.AVAILABLE,
+            ~undisposed_exists(AgentPresence.agent_id),
+        )
         .values(
             state=PresenceState.OFFERED,
             since=now or utcnow(),
@@ -170,10 +192,38 @@ def reserve(
 def release(
     session: Session, agent_id: int, state: PresenceState, *, now: dt.datetime | None = None
 ) -> None:
-    """The offer is over: the agent goes to ``state`` (wrap-up after a call, else available)."""
+    """The offer or call is over: the agent goes to ``state`` (wrap-up after a call, else
+    available). Nothing changes for an agent who is not offered work nor on a call."""
     session.execute(
         update(AgentPresence)
-        .where(AgentPresence.agent_id == agent_id, AgentPresence.state == PresenceState.OFFERED)
+        .where(AgentPresence.agent_id == agent_id, AgentPresence.state.in_(BUSY))
         .values(state=state, since=now or utcnow(), call_id=None, callback_id=None)
         .execution_options(synchronize_session=False)
+    )
+
+
+def undisposed_exists(agent_id: ColumnElement[int] | InstrumentedAttribute[int]) -> Exists:
+    """SQL: the agent ``agent_id`` has an answered call without a wrap-up."""
+    return (
+        select(Call.id)
+        .where(
+            Call.agent_id == agent_id,
+            Call.answered_at.is_not(None),
+            Call.wrapped_up_at.is_(None),
+        )
+        .exists()
+    )
+
+
+def undisposed_call(session: Session, agent_id: int) -> int | None:
+    """The id of a call ``agent_id`` answered and has not wrapped up yet, if any (the oldest)."""
+    return session.scalar(
+        select(Call.id)
+        .where(
+            Call.agent_id == agent_id,
+            Call.answered_at.is_not(None),
+            Call.wrapped_up_at.is_(None),
+        )
+        .order_by(Call.answered_at, Call.id)
+        .limit(1)
     )

@@ -17,7 +17,8 @@ redirects to (``/twilio/dispatch/connect``) answers with ``<Dial>`` to the
 agent's Twilio Client identity (``<Client>``) or telephone (``<Number>``),
 and that ``<Dial>``'s action puts the caller back in line if the agent does
 not answer (our place in line is the Call row's, not Twilio's queue's).
-On the simulator, the console's :meth:`SimulatedCalls.answer` does the same.
+On the simulator, the agent's Answer on the console's desk does the same
+(:meth:`SimulatedCalls.answer`).
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ class TwilioConnector:
 
 
 class SimulatorConnector:
-    """The browser simulator: the console's answer ends the simulated call's wait."""
+    """The browser simulator: the caller keeps waiting until the agent answers on the
+    console's desk (which calls :meth:`SimulatedCalls.answer`), or declines."""
 
     def __init__(self, calls: Any) -> None:  # agent_console.simulator.calls.SimulatedCalls
         self.calls = calls
@@ -126,6 +128,9 @@ class SimulatorConnector:
 
     def connect(self, call_sid: str, agent: Agent, url: str) -> None:
         try:
-            self.calls.answer(call_sid, agent.login)
+            place = self.calls.place_of(call_sid)
         except KeyError as exc:  # NoSuchCall
-            raise CallGone(f"simulated call {call_sid} is not waiting") from exc
+            raise CallGone(f"simulated call {call_sid} is not in progress") from exc
+        if place is None or place.answered_by:
+            raise CallGone(f"simulated call {call_sid} is not waiting")
+        log.info("simulated call %s offered to agent %s", call_sid, agent.login)

@@ -6,6 +6,8 @@ after ``create_app`` and starts the thread it returns; nothing runs at import.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask
 
 from hotline.config import Config
@@ -18,6 +20,7 @@ from ivr.outbound.services import make_provider
 SESSIONS = "hotline.sessions"  # app.extensions keys set by agent_console.create_app
 OUTBOUND = "hotline.outbound"
 SIMULATED_CALLS = "hotline.simulator.calls"
+BUS = "hotline.bus"
 
 
 def install(
@@ -38,11 +41,15 @@ def install(
         )
     else:
         connector = SimulatorConnector(app.extensions[SIMULATED_CALLS])
+    bus = app.extensions.get(BUS)
     dispatcher = Dispatcher(
         sessions=sessions,
         connector=connector,
         provider=outbound,
         base_url=config.twilio_public_base_url.rstrip("/"),
+        bus=bus,
+        offer_timeout=dt.timedelta(seconds=config.offer_timeout_seconds),
+        wrap_up_for=config.wrap_up_for,
     )
-    app.extensions[EXTENSION] = DispatchWebhooks(sessions, region=config.default_region)
+    app.extensions[EXTENSION] = DispatchWebhooks(sessions, region=config.default_region, bus=bus)
     return DispatcherThread(dispatcher, interval)

@@ -19,9 +19,12 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from hotline.bus import EventBus
 from ivr.dispatch import twiml
 from ivr.dispatch.connect import Connector
 from ivr.dispatch.decide import Assignment, FreeAgent, Work, WorkKind, assignments
+from ivr.dispatch.notify import announce
+from ivr.dispatch.sweep import Freed, sweep
 from ivr.flow.outcomes import QUEUED
 from ivr.outbound.calls import MachineDetection, OutboundCall, Provider, Purpose
 from ivr.outbound.exceptions import CallRejected, OutboundError
@@ -37,7 +40,7 @@ from models import (
     PresenceState,
     utcnow,
 )
-from models.presence import release, reserve
+from models.presence import release, reserve, undisposed_exists
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +96,11 @@ def free_agents(session: Session, reaches: Callable[[Agent], bool]) -> list[Free
     rows = session.execute(
         select(Agent, AgentPresence.since)
         .join(AgentPresence, AgentPresence.agent_id == Agent.id)
-        .where(AgentPresence.state == PresenceState.AVAILABLE, Agent.active.is_(True))
+        .where(
+            AgentPresence.state == PresenceState.AVAILABLE,
+            Agent.active.is_(True),
+            ~undisposed_exists(Agent.id),  # wrap-up first (enforced again by reserve)
+        )
         .options(selectinload(Agent.communities))
     )
     return [
@@ -137,6 +144,9 @@ class Dispatcher:
 
     :param connector: puts a waiting caller through to an agent.
     :param provider: places the callback calls.
+    :param bus: where each agent's console hears of its offers (``agent.<id>.*``).
+    :param offer_timeout: how long an offered agent may leave a caller unanswered.
+    :param wrap_up_for: a queue's wrap-up seconds (:meth:`hotline.config.Config.wrap_up_for`).
     """
 
     sessions: Callable[[], Session]
@@ -145,10 +155,15 @@ class Dispatcher:
     clock: Callable[[], dt.datetime] = utcnow
     machine_detection: MachineDetection = MachineDetection.ENABLE
     base_url: str = ""  # where Twilio reaches the web app (absolute redirect URLs)
+    bus: EventBus | None = None
+    offer_timeout: dt.timedelta = dt.timedelta(seconds=20)
+    wrap_up_for: Callable[[str | None], int] = lambda queue: 0
 
     def run_once(self) -> list[Assignment]:
-        """Make every assignment possible now; the ones carried out."""
+        """Free agents whose offer, call or wrap-up is over, then make every assignment
+        possible now; the ones carried out."""
         now = self.clock()
+        self.sweep(now)
         with self.sessions() as session:
             made = assignments(
                 waiting_callers(session),
@@ -157,6 +172,20 @@ class Dispatcher:
                 now,
             )
         return [a for a in made if self._apply(a, now)]
+
+    def sweep(self, now: dt.datetime) -> list[Freed]:
+        """:func:`ivr.dispatch.sweep.sweep` committed, each agent freed told."""
+        with self.sessions() as session:
+            freed = sweep(
+                session, now, offer_timeout=self.offer_timeout, wrap_up_for=self.wrap_up_for
+            )
+            session.commit()
+        for moved in freed:
+            log.info("agent %s: %s, now %s", moved.agent_id, moved.why, moved.state)
+            announce(
+                self.bus, moved.agent_id, "presence", state=moved.state.value, call_id=moved.call_id
+            )
+        return freed
 
     def _apply(self, assignment: Assignment, now: dt.datetime) -> bool:
         if assignment.work.kind is WorkKind.CALLER:
@@ -181,7 +210,9 @@ class Dispatcher:
             with self.sessions() as session:
                 release(session, agent_id, PresenceState.AVAILABLE, now=self.clock())
                 session.commit()
+            announce(self.bus, agent_id, "released", call_id=call_id)
             return False
+        announce(self.bus, agent_id, "offered", call_id=call_id)  # the screen-pop
         return True
 
     def _call_back(self, assignment: Assignment, now: dt.datetime) -> bool:
@@ -228,6 +259,7 @@ class Dispatcher:
             placed_row = session.get_one(CallbackRequest, request.id)
             placed_row.provider_call_id = placed.provider_call_id
             session.commit()
+        announce(self.bus, agent_id, "offered", callback_id=request.id, call_id=request.call_id)
         return True
 
 

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.bus import EventBus
 from ivr.dispatch import twiml as dtwiml
 from ivr.dispatch.connect import agent_address
+from ivr.dispatch.notify import announce
 from ivr.dispatch.services import CALLBACK_REQUESTED, place_in_line, retry_later
 from ivr.flow.context import LANGUAGES, ZH
 from ivr.flow.outcomes import ABANDONED
@@ -70,6 +72,7 @@ class DispatchWebhooks:
     sessions: Callable[[], Session]
     region: str = "CN"
     clock: Callable[[], dt.datetime] = utcnow
+    bus: EventBus | None = None  # each agent's desk hears its wrap-up (``agent.<id>.*``)
 
     # Waiting in the queue.
 
@@ -212,14 +215,18 @@ class DispatchWebhooks:
         """The agent's leg ended: wrap-up after a call; otherwise the caller goes back in line."""
         agent_id, now = count(query.get("agent")), self.clock()
         through = form.get("DialCallStatus", "") in CONNECTED_STATUSES
+        answered = now - dt.timedelta(seconds=count(form.get("DialCallDuration")))
         with self.sessions() as session:
             after = PresenceState.WRAP_UP if through else PresenceState.AVAILABLE
             release(session, agent_id, after, now=now)
             if query.get("request"):
-                return self._callback_connected(session, query, through, now)
+                reply = self._callback_connected(session, query, through, answered, agent_id)
+                announce(self.bus, agent_id, "presence", state=after.value)
+                return reply
             call = self._call(session, form)
             if call is None:
                 session.commit()
+                announce(self.bus, agent_id, "presence", state=after.value)
                 return twiml.hang_up()
             stored = stored_call(call.flow_state, call.provider_call_id)
             result = {"agent_id": agent_id, "status": form.get("DialCallStatus", "")}
@@ -227,12 +234,14 @@ class DispatchWebhooks:
             hung_up = form.get("CallStatus", "") in FINAL_STATUSES
             if through:
                 call.disposition, call.disposition_step = ANSWERED, QUEUE_STEP
+                _answered_by(session, call, agent_id, answered)
             elif hung_up:
                 call.disposition, call.disposition_step = ABANDONED, QUEUE_STEP
             if stored is not None:  # back in line (None) unless answered or gone
                 stored.left_queue = "bridged" if through else "hangup" if hung_up else None
                 call.flow_state = stored.to_dict()
             session.commit()
+        announce(self.bus, agent_id, "presence", state=after.value, call_id=call.id)
         if through or stored is None or not call.queue:
             return twiml.hang_up()
         if hung_up:
@@ -241,14 +250,19 @@ class DispatchWebhooks:
         return twiml.requeue(call.queue, links, stored.state.call.language, 0)
 
     def _callback_connected(
-        self, session: Session, query: Form, through: bool, now: dt.datetime
+        self, session: Session, query: Form, through: bool, answered: dt.datetime, agent_id: int
     ) -> str:
+        now = self.clock()
         request = session.get(CallbackRequest, request_id(query) or 0)
         if request is None:
             session.commit()
             return twiml.hang_up()
         if not through:  # the agent did not answer: the resident is called again later
             request.status, request.agent_id = CallbackStatus.PENDING, None
+        else:  # the conversation is the original call's: it needs a wrap-up
+            call = session.get(Call, request.call_id)
+            if call is not None:
+                _answered_by(session, call, agent_id, answered)
         request.updated_at = now
         session.commit()
         return twiml.hang_up() if through else dtwiml.goodbye(request.language)
@@ -259,6 +273,12 @@ class DispatchWebhooks:
             .where(Call.provider == PROVIDER, Call.provider_call_id == form.get("CallSid", ""))
             .with_for_update()
         ).one_or_none()
+
+
+def _answered_by(session: Session, call: Call, agent_id: int, at: dt.datetime) -> None:
+    """``call`` was answered by ``agent_id`` at ``at``: it now needs their wrap-up."""
+    if agent_id and session.get(Agent, agent_id) is not None and call.answered_at is None:
+        call.agent_id, call.answered_at = agent_id, at
 
 
 def waiting(calls: TwilioCalls, form: Form, query: Form, base: str) -> str:

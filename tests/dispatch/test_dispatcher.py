@@ -197,8 +197,9 @@ def test_callback_survives_a_restart(
     assert len(fresh.pending()) == 1
 
 
-def test_on_the_simulator_the_chosen_caller_is_answered_by_the_agent(
+def test_on_the_simulator_the_chosen_caller_waits_for_the_agent_to_answer(
     twilio: Twilio,
+    engine: Engine,
     estate: dict[str, int],
     agent: Callable[..., int],
     sessions: Callable[[], Session],
@@ -211,13 +212,37 @@ def test_on_the_simulator_the_chosen_caller_is_answered_by_the_agent(
     simulated = SimulatedCalls()
     simulated.place(phone.form)
     simulated.wait(phone.sid, "repair")
-    agent("wang", [estate["community"]])  # no Twilio identity needed on the simulator
+    wang = agent("wang", [estate["community"]])  # no Twilio identity needed on the simulator
     on_simulator = Dispatcher(
         sessions=sessions, connector=SimulatorConnector(simulated), provider=rings
     )
     assert len(on_simulator.run_once()) == 1
     place = simulated.place_of(phone.sid)
-    assert place is not None and place.answered_by == "wang"
+    # Offered, not answered: the caller waits until the agent answers on the desk.
+    assert place is not None and place.answered_by == ""
+    offered = presence(engine, wang)
+    assert offered.state is PresenceState.OFFERED
+    assert offered.call_id == call_row(engine, phone.sid).id
+
+
+def test_on_the_simulator_a_caller_who_is_gone_is_not_offered(
+    twilio: Twilio,
+    engine: Engine,
+    estate: dict[str, int],
+    agent: Callable[..., int],
+    sessions: Callable[[], Session],
+    rings: RecordingProvider,
+) -> None:
+    from agent_console.simulator.calls import SimulatedCalls
+    from ivr.dispatch.connect import SimulatorConnector
+
+    twilio.call(KNOWN).press("2")  # queued in the database, unknown to this simulator
+    wang = agent("wang", [estate["community"]])
+    on_simulator = Dispatcher(
+        sessions=sessions, connector=SimulatorConnector(SimulatedCalls()), provider=rings
+    )
+    assert on_simulator.run_once() == []
+    assert presence(engine, wang).state is PresenceState.AVAILABLE
 
 
 @pytest.mark.parametrize(("callback_waited", "first"), [(10, "callback"), (2, "caller")])
