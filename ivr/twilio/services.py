@@ -5,7 +5,7 @@ The flow decides; this adapter only translates and remembers (:mod:`.turn`).
 Fail-safe, as on Asterisk: whatever goes wrong in our code (an exception, the
 database out), Twilio still gets a 200 with TwiML that puts the caller in a
 queue — the caller's choice if known, emergency staying emergency, otherwise
-inquiry — and the call record is kept (spooled by CallRecorder if need be).
+inquiry — and the call record is kept (spooled by WebhookRecord if need be).
 Without that, Twilio would play its "application error" message and hang up.
 """
 
@@ -16,18 +16,21 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ivr import calls
 from ivr.flow.context import LANGUAGES, ZH
-from ivr.recorder import CallRecorder
 from ivr.twilio import endings, twiml
+from ivr.twilio.record import WebhookRecord
 from ivr.twilio.settings import TwilioSettings
 from ivr.twilio.turn import PROVIDER, Turn
 from ivr.twilio.webhook import Form, count, usable_sid
 from models import utcnow
 
 log = logging.getLogger(__name__)
+
+FLOW_WEBHOOKS = frozenset({"voice", "step"})
 
 
 @dataclasses.dataclass
@@ -45,9 +48,17 @@ class TwilioCalls:
     communities: calls.CommunityDirectory = dataclasses.field(
         default_factory=calls.CommunityDirectory
     )
+    _writer: Engine | None = dataclasses.field(default=None, init=False, repr=False)
 
     def read(self) -> Session:
         return (self.readers or self.sessions)()
+
+    def writer(self) -> Engine:
+        """The engine ``sessions`` write with: a webhook's record is written on it directly."""
+        if self._writer is None:
+            with self.sessions() as session:
+                self._writer = session.get_bind().engine
+        return self._writer
 
     def incoming(self, form: Form, links: twiml.Links) -> str:
         """``/voice``: a new call. Twilio may send it twice; the second gets the same answer."""
@@ -108,10 +119,11 @@ class TwilioCalls:
 
     def _turn(self, form: Form, links: twiml.Links, webhook: str) -> Turn:
         sid = form.get("CallSid", "")
-        recorder = CallRecorder(
-            sessions=self.sessions,
+        recorder = WebhookRecord(
+            engine=self.writer,
             spool_dir=self.settings.spool_dir,
             provider=PROVIDER,
             provider_call_id=sid,
+            defer_close=webhook in FLOW_WEBHOOKS,  # they write once, with the new state
         )
         return Turn(calls=self, sid=sid, links=links, recorder=recorder, webhook=webhook)

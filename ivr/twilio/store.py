@@ -46,9 +46,9 @@ class StoredCall:
     final_status: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        own = dataclasses.asdict(self)
-        own["state"] = self.state.to_dict()
-        return {"adapter": ADAPTER, **own}
+        # Not dataclasses.asdict(self): that would copy the whole state once more.
+        own = {f.name: getattr(self, f.name) for f in _FIELDS}
+        return {"adapter": ADAPTER, "state": self.state.to_dict(), **own}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StoredCall:
@@ -65,6 +65,8 @@ class StoredCall:
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"unreadable flow state: {exc!r}") from exc
 
+
+_FIELDS = tuple(f for f in dataclasses.fields(StoredCall) if f.name != "state")
 
 # QueueResult values meaning the caller was connected to whoever dequeued them.
 BRIDGED = frozenset({"bridged", "bridging-in-process", "redirected-from-bridged"})

@@ -2,9 +2,10 @@
 
 A flow webhook loads the call's flow state, turns the request into the flow's
 event, ``flow.handle``\\ s it (answering lookups at once), keeps the record,
-stores the new state and answers with TwiML. The call record goes through
-:class:`~ivr.recorder.CallRecorder`, flushed before the answer leaves: if it
-could not be written, the state travels in the TwiML's URLs instead.
+stores the new state and answers with TwiML. The call record and the new state
+go through :class:`~ivr.twilio.record.WebhookRecord`, written in one transaction
+before the answer leaves: if they could not be written, the state travels in the
+TwiML's URLs instead.
 """
 
 from __future__ import annotations
@@ -15,18 +16,18 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ivr import calls, flow
 from ivr.flow.context import ZH
 from ivr.flow.policy import BASE_PRIORITY, INQUIRY
-from ivr.recorder import CallRecorder
 from ivr.twilio import twiml
 from ivr.twilio.exceptions import CallStateLost, MalformedWebhook
+from ivr.twilio.record import CALLS, WebhookRecord
 from ivr.twilio.store import StoredCall, pack, unpack
 from ivr.twilio.webhook import Form, count, flow_event, usable_sid
-from models import Call, HotlineNumber
+from models import HotlineNumber
 from models.phones import caller_e164
 
 if TYPE_CHECKING:
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 
 PROVIDER = "twilio"
 MAX_LOOKUPS_PER_WEBHOOK = 5
+# A Core statement built once, run on the session's connection: no ORM layer per webhook.
+_STORED = select(CALLS.c.id, CALLS.c.flow_state).where(
+    CALLS.c.provider == PROVIDER, CALLS.c.provider_call_id == bindparam("sid")
+)
 
 
 def inquiry() -> flow.Route:
@@ -52,7 +57,7 @@ class Turn:
     calls: TwilioCalls
     sid: str
     links: twiml.Links
-    recorder: CallRecorder
+    recorder: WebhookRecord
     webhook: str
     stored: StoredCall | None = None
     state: flow.State | None = None
@@ -131,11 +136,8 @@ class Turn:
         """Read the call's stored flow state; nothing if the database is out."""
         try:
             with self.calls.read() as session:
-                row = session.execute(
-                    select(Call.id, Call.flow_state).where(
-                        Call.provider == PROVIDER, Call.provider_call_id == self.sid
-                    )
-                ).one_or_none()
+                found = session.connection().execute(_STORED, {"sid": self.sid})
+                row = found.one_or_none()
         except SQLAlchemyError as exc:
             log.error("call %s: database unavailable, state not read: %s", self.sid, first(exc))
             self.db_out = True
@@ -274,6 +276,7 @@ class Turn:
         if usable_sid(self.sid):
             try:
                 self._record_fail_safe(state, route, step, xml)
+                self.recorder.flush()
             except Exception:
                 log.exception("call %s: the fail-safe could not keep the record", self.sid)
         return xml

@@ -25,12 +25,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
+from typing import Any, Protocol
 from urllib.parse import urlencode
-
-from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import flow, prompt_texts
 from ivr.flow.context import EN, ZH
+from ivr.twilio.document import Verb, response
 
 PREFIX = "/twilio"
 VOICE = f"{PREFIX}/voice"
@@ -44,6 +44,12 @@ RECORDING = f"{PREFIX}/recording"
 SPEECH_END_S = 2  # silence after speech that ends a spoken answer
 RECORD_SILENCE_S = 5  # silence that ends a recording (Twilio's default)
 HOLD_PAUSE_S = 20  # what the wait loop plays when no hold music is configured
+
+
+class Parent(Protocol):
+    """Where a ``<Say>`` goes: a document, a ``<Gather>``, or twilio's own ``VoiceResponse``."""
+
+    def say(self, message: str | None = ..., **attributes: Any) -> Any: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,27 +109,27 @@ def render(
     actions: Sequence[flow.Action], links: Links, *, language: str, ring_seconds: int = 25
 ) -> str:
     """The TwiML document for the actions Twilio carries out, in order."""
-    response = VoiceResponse()
+    document = response()
     for action in actions:
         match action:
             case flow.Say():
-                _say(response, action)
+                _say(document, action)
             case flow.Gather():
-                _gather(response, action, links)
+                _gather(document, action, links)
             case flow.Record():
-                _record(response, action, links)
+                _record(document, action, links)
             case flow.Route(queue=queue):
-                enqueue(response, queue, links, language)
+                enqueue(document, queue, links, language)
             case flow.Transfer(number=number, reason=reason):
-                response.dial(
+                document.dial(
                     number,
                     action=links.dial_result(reason),
                     method="POST",
                     timeout=ring_seconds,
                 )
             case flow.actions.Hangup():
-                response.hangup()
-    return response.to_xml()
+                document.hangup()
+    return document.to_xml()
 
 
 def waits(actions: Sequence[flow.Action]) -> bool:
@@ -132,11 +138,9 @@ def waits(actions: Sequence[flow.Action]) -> bool:
     return any(isinstance(action, ending) for action in actions)
 
 
-def enqueue(
-    response: VoiceResponse, queue: str, links: Links, language: str, attempt: int = 0
-) -> None:
+def enqueue(document: Verb, queue: str, links: Links, language: str, attempt: int = 0) -> None:
     """Put the caller in ``queue``, waiting on our wait URL."""
-    response.enqueue(
+    document.enqueue(
         queue,
         action=links.queue_result(queue, attempt),
         method="POST",
@@ -147,20 +151,20 @@ def enqueue(
 
 def requeue(queue: str, links: Links, language: str, attempt: int) -> str:
     """Put the caller back in ``queue`` after Twilio could not keep them there."""
-    response = VoiceResponse()
-    enqueue(response, queue, links, language, attempt)
-    return response.to_xml()
+    document = response()
+    enqueue(document, queue, links, language, attempt)
+    return document.to_xml()
 
 
 def hang_up() -> str:
-    response = VoiceResponse()
-    response.hangup()
-    return response.to_xml()
+    document = response()
+    document.hangup()
+    return document.to_xml()
 
 
 def nothing() -> str:
     """An empty document: for requests whose TwiML Twilio ignores (the caller is gone)."""
-    return VoiceResponse().to_xml()
+    return response().to_xml()
 
 
 def waiting(
@@ -178,10 +182,10 @@ def waiting(
     ``<Leave>``; any other key, or none, with an empty document, after which
     Twilio asks the wait URL again.
     """
-    response = VoiceResponse()
-    parent = response
+    document = response()
+    parent = document
     if callback_action:
-        parent = response.gather(
+        parent = document.gather(
             input="dtmf",
             action=callback_action,
             method="POST",
@@ -200,7 +204,7 @@ def waiting(
         parent.play(hold_music_url)
     else:
         parent.pause(length=HOLD_PAUSE_S)
-    return response.to_xml()
+    return document.to_xml()
 
 
 def expected_minutes(average_s: int, waited_s: int) -> int:
@@ -210,15 +214,15 @@ def expected_minutes(average_s: int, waited_s: int) -> int:
     return max(1, math.ceil(max(average_s - waited_s, 0) / 60))
 
 
-def _say(parent: VoiceResponse, say: flow.Say) -> None:
+def _say(parent: Parent, say: flow.Say) -> None:
     voice = voice_for(say.language)
     words = prompt_texts.text(say.prompt, say.language, say.params)
     parent.say(words, voice=voice.voice, language=voice.say_language)
 
 
-def _gather(response: VoiceResponse, gather: flow.Gather, links: Links) -> None:
+def _gather(document: Verb, gather: flow.Gather, links: Links) -> None:
     speech = voice_for(gather.language).speech_language if gather.speech else None
-    nested = response.gather(
+    nested = document.gather(
         input="dtmf speech" if gather.speech else "dtmf",
         action=links.step(),
         method="POST",
@@ -234,9 +238,9 @@ def _gather(response: VoiceResponse, gather: flow.Gather, links: Links) -> None:
         _say(nested, say)
 
 
-def _record(response: VoiceResponse, record: flow.Record, links: Links) -> None:
-    _say(response, flow.Say(record.prompt, {}, record.language))
-    response.record(
+def _record(document: Verb, record: flow.Record, links: Links) -> None:
+    _say(document, flow.Say(record.prompt, {}, record.language))
+    document.record(
         action=links.step(on="record"),
         method="POST",
         max_length=max(2, record.max_seconds),
@@ -246,4 +250,4 @@ def _record(response: VoiceResponse, record: flow.Record, links: Links) -> None:
         recording_status_callback=links.recording(record.purpose),
         recording_status_callback_method="POST",
     )
-    response.redirect(links.step(on="record", empty=True), method="POST")
+    document.redirect(links.step(on="record", empty=True), method="POST")
