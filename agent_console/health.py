@@ -29,11 +29,20 @@ def healthz() -> tuple[Response, int]:
     }
     bus = current_app.extensions.get("hotline.bus")
     ami = current_app.extensions.get("hotline.ami")
+    speech = current_app.extensions.get("hotline.speech")
+    speech_health = speech.health() if speech is not None else None
+    if speech_health is not None:
+        body["speech"] = speech_health  # off, ok, or degraded (late or failed: keypad used)
     if bus is not None:
         body["bus"] = "ok" if bus.healthy() else "unreachable"
     if ami is not None:
         body["ami"] = ami.health()
-    if ok and (body.get("bus") == "unreachable" or (ami is not None and not ami.connected)):
+    speech_degraded = speech_health is not None and speech_health["status"] == "degraded"
+    if ok and (
+        body.get("bus") == "unreachable"
+        or (ami is not None and not ami.connected)
+        or speech_degraded
+    ):
         body["status"] = "degraded"  # still 200: only the database makes this node unfit
     return jsonify(body), 200 if ok else 503
 

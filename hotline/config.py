@@ -36,7 +36,10 @@ class Config:
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     ami_url: str = ""
-    vosk_model: str = ""
+    vosk_model: str = ""  # a Vosk model directory; empty: speech off, menus by keypad
+    speech_timeout_s: float = 1.5  # hard bound on one recognition, then that call uses the keypad
+    audiosocket_host: str = "127.0.0.1"  # where Asterisk's AudioSocket() reaches Hotline
+    audiosocket_port: int = 9092  # 0: no AudioSocket server
     twilio_public_base_url: str = ""  # where Twilio reaches this app, e.g. https://hotline.example
     twilio_trust_proxy: bool = False  # rebuild the public URL from X-Forwarded-Proto/Host
     twilio_hold_music_url: str = ""  # empty: Twilio's own hold music

@@ -13,6 +13,7 @@ from types import TracebackType
 from flask import Flask
 from sqlalchemy import Engine
 
+from audio.speech import SpeechService
 from hotline.bus import EventBus, make_bus
 from hotline.config import Config
 from hotline.exceptions import ConfigError
@@ -20,6 +21,7 @@ from ivr.agi.server import FastAGIServer
 from ivr.agi.service import build_server, spool_dir, start_spool_replayer
 from ivr.ami.listener import AMIListener
 from ivr.ami.service import build_listener
+from ivr.audiosocket import AudioSocketServer
 from ivr.dispatch.plugin import install
 from ivr.dispatch.services import DispatcherThread
 
@@ -36,6 +38,8 @@ class Daemons:
         self.agi: FastAGIServer | None = None
         self.ami: AMIListener | None = None
         self.dispatcher: DispatcherThread | None = None
+        self.speech: SpeechService | None = None
+        self.audiosocket: AudioSocketServer | None = None
         self._stop = threading.Event()
 
     def start_spool(self) -> None:
@@ -67,6 +71,27 @@ class Daemons:
             self.ami.start()
         return self.ami
 
+    def start_audiosocket(self) -> AudioSocketServer | None:
+        """Load the speech model once; serve AudioSocket when a model and a port are set.
+
+        :raises ConfigError: when the AudioSocket address cannot be listened on.
+        """
+        self.speech = SpeechService.from_config(self.config)
+        port = self.config.audiosocket_port
+        if not self.speech.enabled or not port:
+            return None
+        try:
+            server = AudioSocketServer((self.config.audiosocket_host, port), speech=self.speech)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen for AudioSocket on {self.config.audiosocket_host}:{port}: "
+                f"{exc.strerror or exc}; set HOTLINE_AUDIOSOCKET_PORT to a free port (0: off)"
+            ) from exc
+        self.speech.parts["audiosocket"] = server.health
+        self.audiosocket = server
+        server.start()
+        return server
+
     def start_dispatcher(self, app: Flask) -> DispatcherThread:
         """Offer waiting callers and callbacks to available agents, in priority order."""
         self.dispatcher = install(app, self.config)
@@ -90,6 +115,11 @@ class Daemons:
         if self.agi is not None:
             self.agi.shutdown()
             self.agi.server_close()
+        if self.audiosocket is not None:
+            self.audiosocket.shutdown()
+            self.audiosocket.server_close()
+        if self.speech is not None:
+            self.speech.close()
         self.bus.close()
 
     def __enter__(self) -> Daemons:
