@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from ivr import flow
@@ -58,16 +58,28 @@ _COMMUNITY_COLUMNS = (
 )
 
 
-def find_community(session: Session, dialled: str, region: str) -> CommunityInfo | None:
+# Built once, run on the session's connection: plain Core, compiled once and cached.
+_COMMUNITY_BY_NUMBER = (
+    select(*_COMMUNITY_COLUMNS).join(HotlineNumber).where(HotlineNumber.e164 == bindparam("e164"))
+)
+_FIRST_COMMUNITY = select(*_COMMUNITY_COLUMNS).order_by(Community.id).limit(1)
+
+
+Reader = Session | Connection  # a session, or (cheaper) a connection, to read with
+
+
+def connection_of(db: Reader) -> Connection:
+    """The connection to run Core statements on."""
+    return db if isinstance(db, Connection) else db.connection()
+
+
+def find_community(session: Reader, dialled: str, region: str) -> CommunityInfo | None:
     """The community whose hotline number was dialled; the only (or first) one otherwise."""
     e164 = caller_e164(dialled, region)
-    row = None
-    if e164:
-        row = session.execute(
-            select(*_COMMUNITY_COLUMNS).join(HotlineNumber).where(HotlineNumber.e164 == e164)
-        ).first()
+    conn = connection_of(session)
+    row = conn.execute(_COMMUNITY_BY_NUMBER, {"e164": e164}).first() if e164 else None
     if row is None:
-        row = session.execute(select(*_COMMUNITY_COLUMNS).order_by(Community.id).limit(1)).first()
+        row = conn.execute(_FIRST_COMMUNITY).first()
     return CommunityInfo(*row) if row else None
 
 
@@ -82,7 +94,7 @@ class CommunityDirectory:
         self._clock = clock
         self._known: dict[tuple[str, str], tuple[float, CommunityInfo | None]] = {}
 
-    def find(self, session: Session, dialled: str, region: str) -> CommunityInfo | None:
+    def find(self, session: Reader, dialled: str, region: str) -> CommunityInfo | None:
         key, now = (dialled, region), self._clock()
         hit = self._known.get(key)
         if hit is not None and hit[0] > now:
@@ -93,7 +105,7 @@ class CommunityDirectory:
 
 
 def build_context(
-    session: Session,
+    session: Reader,
     *,
     call_id: str,
     caller: str,
@@ -146,23 +158,29 @@ def unknown_context(call_id: str, now: dt.datetime) -> flow.CallContext:
     )
 
 
+_OPEN_WORK_ORDERS = (
+    select(
+        WorkOrder.number,
+        WorkOrder.status,
+        WorkOrder.category,
+        WorkOrder.created_at,
+        WorkOrder.unit_id,
+    )
+    .where(
+        WorkOrder.unit_id.in_(bindparam("units", expanding=True)),
+        WorkOrder.status.in_(OPEN_STATUSES),
+    )
+    .order_by(WorkOrder.created_at.desc())
+    .limit(MAX_WORK_ORDERS)
+)
+
+
 def _open_work_orders(
-    session: Session, unit_ids: list[int], now: dt.datetime
+    session: Reader, unit_ids: list[int], now: dt.datetime
 ) -> list[flow.WorkOrderRef]:
     if not unit_ids:
         return []
-    orders = session.execute(
-        select(
-            WorkOrder.number,
-            WorkOrder.status,
-            WorkOrder.category,
-            WorkOrder.created_at,
-            WorkOrder.unit_id,
-        )
-        .where(WorkOrder.unit_id.in_(unit_ids), WorkOrder.status.in_(OPEN_STATUSES))
-        .order_by(WorkOrder.created_at.desc())
-        .limit(MAX_WORK_ORDERS)
-    ).all()
+    orders = connection_of(session).execute(_OPEN_WORK_ORDERS, {"units": unit_ids}).all()
     return [
         flow.WorkOrderRef(
             number=number,
@@ -177,35 +195,47 @@ def _open_work_orders(
 _DIGITS = re.compile(r"\d+")
 
 
-def answer_lookup(session: Session, lookup: flow.Lookup, community_code: str) -> flow.LookupResult:
+def answer_lookup(session: Reader, lookup: flow.Lookup, community_code: str) -> flow.LookupResult:
     """Answer the flow's question; an unknown kind gets an empty answer."""
     if lookup.kind != "unit":
         return flow.LookupResult(kind=lookup.kind, data={})
     building = str(lookup.params.get("building", "")).lstrip("0") or "0"
     room = str(lookup.params.get("room", ""))
-    unit = _find_unit(session, community_code, building, room)
+    unit = _find_unit(connection_of(session), community_code, building, room)
     if unit is None:
         return flow.LookupResult(kind="unit", data={"unit_id": None})
-    address = format_address(unit.building.name, unit.entrance, unit.room)
-    return flow.LookupResult(kind="unit", data={"unit_id": unit.id, "address": address})
+    unit_id, building_name, entrance, unit_room = unit
+    address = format_address(building_name, entrance, unit_room)
+    return flow.LookupResult(kind="unit", data={"unit_id": unit_id, "address": address})
 
 
-def _find_unit(session: Session, code: str, building: str, room: str) -> Unit | None:
+_UNITS_IN_BUILDING = (
+    select(Unit.id, Building.name, Unit.entrance, Unit.room)
+    .join(Building, Building.id == Unit.building_id)
+    .join(Community, Community.id == Building.community_id)
+    .where(Community.code == bindparam("code"), Building.name == bindparam("building"))
+)
+_UNITS_BY_ROOM = _UNITS_IN_BUILDING.where(Unit.room == bindparam("room")).limit(2)
+_UNIT_BY_ENTRANCE = (
+    _UNITS_IN_BUILDING.where(Unit.entrance == bindparam("entrance"), Unit.room == bindparam("room"))
+    .order_by(Unit.id)
+    .limit(1)
+)
+
+
+def _find_unit(
+    conn: Connection, code: str, building: str, room: str
+) -> Row[int, str, str, str] | None:
     """The unit typed on the keypad: the room alone, or entrance digit then room (21502).
 
     A room number that exists in several entrances of the building is ambiguous on
     its own and matches nothing; the caller then types the entrance first.
     """
-    base = (
-        select(Unit)
-        .join(Building)
-        .join(Community)
-        .where(Community.code == code, Building.name == building)
-    )
-    candidates = session.scalars(base.where(Unit.room == room)).all()
+    where = {"code": code, "building": building}
+    candidates = conn.execute(_UNITS_BY_ROOM, {**where, "room": room}).all()
     if len(candidates) == 1:
         return candidates[0]
     if not candidates and len(room) > 3:
-        entrance, rest = room[0], room[1:]
-        return session.scalars(base.where(Unit.entrance == entrance, Unit.room == rest)).first()
+        found = {**where, "entrance": room[0], "room": room[1:]}
+        return conn.execute(_UNIT_BY_ENTRANCE, found).first()
     return None

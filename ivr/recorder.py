@@ -4,15 +4,17 @@ A caller must not wait on the database, and a crash must not lose a call. So:
 
 - the Call row is inserted when the call starts (one transaction: the call has
   an id for the channel and the console from its first second);
-- each later operation is appended to the call's journal file as it happens
-  (a process crash leaves it on disk), and held in memory;
+- each later operation is appended to this process's journal
+  (:mod:`ivr.journal`) as it happens (a process crash leaves it on disk), and
+  held in memory;
 - when the call closes, everything held is written in one transaction and the
-  journal deleted.
+  journal told so.
 
-When the database cannot be written, the journal moves to the spool directory
-and :func:`replay_spool` writes it when the database is back. Journals left by a
-process that died mid-call are spooled by :func:`recover_journals` at start-up.
-The caller hears nothing of any of it.
+When the database cannot be written, the call's operations move to a file of
+their own in the spool directory and :func:`replay_spool` writes it when the
+database is back. Calls a process was in the middle of when it died are spooled
+by :func:`recover_journals` at start-up (and by ``hotline agi --workers`` when a
+worker dies). The caller hears nothing of any of it.
 """
 
 from __future__ import annotations
@@ -27,18 +29,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, case, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from hotline.config import Config
+from ivr.journal import JOURNAL, Journal, pending_calls
 from models import Call, CallEvent, Direction, utcnow
-from models.db import write_lock
+from models.db import writers_lock
 
 log = logging.getLogger(__name__)
 
 SessionMaker = Callable[[], Session]
-JOURNAL = "journal"  # under the spool directory: calls in progress
 
 
 class CallRecorder:
@@ -55,10 +57,15 @@ class CallRecorder:
         self._pending: list[dict[str, Any]] = []
         # Time first, so that the spool replays a call's files in the order they were made.
         stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
-        name = f"{stamp}-{provider}-{_safe(provider_call_id)}-{uuid.uuid4().hex[:8]}.jsonl"
-        self._journal = spool_dir / JOURNAL / str(os.getpid()) / name
-        self.spooled = False
-        self._journal_ready = False
+        self.key = f"{stamp}-{provider}-{_safe(provider_call_id)}-{uuid.uuid4().hex[:8]}"
+        self._journal = Journal.of(spool_dir)
+        self._spool_file: Path | None = None  # once the database failed this call
+        self._ids_only = {"provider": provider, "provider_call_id": provider_call_id}
+
+    @property
+    def spooled(self) -> bool:
+        """The call's record lives in the spool until replayed."""
+        return self._spool_file is not None
 
     def start(self, *, write_now: bool = True, **fields: Any) -> int | None:
         """Create the Call row; its id, or None while the database is out (or not yet written).
@@ -94,32 +101,20 @@ class CallRecorder:
         self._flush()
 
     def _hold(self, op: dict[str, Any]) -> None:
-        self._journal_append(op)
+        if self._spool_file is not None:
+            _append(self._spool_file, self._ids(op))
+        else:
+            self._journal.append(self.key, self._ids(op))
         self._pending.append(op)
 
-    def _journal_append(self, op: dict[str, Any]) -> None:
-        if not self._journal_ready:
-            self._journal.parent.mkdir(parents=True, exist_ok=True)
-            self._journal_ready = True
-        _append(self._journal, self._ids(op))
-
     def _ids(self, op: dict[str, Any]) -> dict[str, Any]:
-        return {"provider": self.provider, "provider_call_id": self.provider_call_id, **op}
+        return {**self._ids_only, **op}
 
     def _flush(self) -> None:
-        if self.spooled or not self._pending:
+        if self._spool_file is not None or not self._pending:
             return
         try:
-            with self._sessions() as session, write_lock(session.get_bind().engine):
-                call_id = _write(session, self._ids({}), self.call_id, self._pending)
-                if call_id is None:  # started while the database was out: find or make it
-                    call: Call | None = None
-                    for op in self._pending:
-                        call = _apply(session, self.provider, self.provider_call_id, op, call)
-                    session.flush()
-                    call_id = call.id if call else None
-                session.commit()
-                self.call_id = call_id
+            self.call_id = self._store()
         except SQLAlchemyError as exc:
             log.error(
                 "call %s: database unavailable, spooling its record: %s",
@@ -129,7 +124,25 @@ class CallRecorder:
             self._spool()
             return
         self._pending.clear()
-        self._journal.unlink(missing_ok=True)
+        self._journal.written(self.key)
+
+    def _store(self) -> int | None:
+        """Write what is held in one transaction; the call's id."""
+        engine = _engine_of(self._sessions)
+        if engine is not None and (self.call_id is not None or self._pending[0]["op"] == "start"):
+            # The common case, without a Session: its set-up costs more than the writes.
+            with writers_lock(engine), engine.begin() as conn:
+                return _write(conn, self._ids_only, self.call_id, self._pending)
+        with self._sessions() as session, writers_lock(session.get_bind().engine):
+            call_id = _write(session.connection(), self._ids_only, self.call_id, self._pending)
+            if call_id is None:  # started while the database was out: find or make it
+                call: Call | None = None
+                for op in self._pending:
+                    call = _apply(session, self.provider, self.provider_call_id, op, call)
+                session.flush()
+                call_id = call.id if call else None
+            session.commit()
+            return call_id
 
     def _spool(self) -> None:
         """From now on this call's record lives in the spool until replayed.
@@ -138,12 +151,10 @@ class CallRecorder:
         file, and later operations follow it there.
         """
         self._spool_dir.mkdir(parents=True, exist_ok=True)
-        target = self._spool_dir / self._journal.name
-        for op in self._pending:
-            _append(target, self._ids(op))
-        self._journal.unlink(missing_ok=True)
-        self._journal = target
-        self.spooled = True
+        target = self._spool_dir / f"{self.key}.jsonl"
+        _append_all(target, [self._ids(op) for op in self._pending])
+        self._journal.written(self.key)
+        self._spool_file = target
 
 
 def _now() -> str:
@@ -155,60 +166,96 @@ def _safe(text: str) -> str:
 
 
 def _append(path: Path, op: dict[str, Any]) -> None:
-    """One operation as one line. Written through to the OS at once, so a crash of
-    this process loses none (``fsync`` would also survive a power cut, at a cost
-    per operation a caller would hear)."""
+    """One operation as one line of a spool file, written through to the OS at once."""
+    _append_all(path, [op])
+
+
+def _append_all(path: Path, ops: list[dict[str, Any]]) -> None:
     with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(op, ensure_ascii=False, default=str) + "\n")
+        fh.writelines(json.dumps(op, ensure_ascii=False, default=str) + "\n" for op in ops)
+
+
+def _engine_of(sessions: SessionMaker) -> Engine | None:
+    """The engine a ``sessionmaker`` binds its sessions to (None for another factory)."""
+    bind = getattr(sessions, "kw", {}).get("bind")
+    return bind if isinstance(bind, Engine) else None
+
+
+# Built once: a live call's writes, run on a connection (plain Core, compiled once
+# and cached), cost a fraction of the ORM's unit of work.
+_CALLS = cast(Table, Call.__table__)
+_EVENTS = cast(Table, CallEvent.__table__)
+_INSERT_CALL = insert(_CALLS).returning(_CALLS.c.id)
+_INSERT_EVENTS = insert(_EVENTS)
+_UPDATE_CALL = update(_CALLS).where(_CALLS.c.id == bindparam("call_id_"))
+
+
+def _closing(column: str) -> Any:
+    """SET ``column`` to the close's value unless the call is closed already."""
+    still_open = _CALLS.c.disposition.is_(None)
+    return case((still_open, bindparam(f"close_{column}")), else_=_CALLS.c[column])
+
+
+# The fields and the close in one statement: a close never overrides an earlier one.
+_UPDATE_AND_CLOSE = _UPDATE_CALL.values(
+    disposition=_closing("disposition"),
+    disposition_step=_closing("disposition_step"),
+    ended_at=_closing("ended_at"),
+)
 
 
 def _write(
-    session: Session, ids: dict[str, str], call_id: int | None, ops: list[dict[str, Any]]
+    conn: Connection, ids: dict[str, str], call_id: int | None, ops: list[dict[str, Any]]
 ) -> int | None:
-    """Write a live call's operations with plain INSERT/UPDATE statements.
+    """Write a live call's operations: at most one INSERT or UPDATE of the call, and its events.
 
-    The ORM's unit of work costs more than the statements themselves, and this
-    runs twice per call while Asterisk waits. None when the call has no row yet
-    and the operations do not start it (the caller then uses :func:`_apply`).
+    None when the call has no row yet and the operations do not start it (the
+    caller then uses :func:`_apply`).
     """
-    calls, events = cast(Table, Call.__table__), cast(Table, CallEvent.__table__)
-    fields: dict[str, Any] = {}
-    rows: list[dict[str, Any]] = []
-    close: dict[str, Any] | None = None
-    start: dict[str, Any] | None = None
-    for op in ops:
-        if op["op"] in ("start", "update"):
-            fields.update({k: v for k, v in op.items() if k in _CALL_FIELDS})
-            start = op if op["op"] == "start" else start
-        elif op["op"] == "event":
-            rows.append({"kind": op["kind"], "data": op.get("data") or {}, "at": _when(op["at"])})
-        elif op["op"] == "close":
-            close = op
-    if "direction" in fields:
-        fields["direction"] = Direction(fields["direction"])
+    fields, rows, start, close = _gather(ops)
+    ended = (
+        {
+            "disposition": close["disposition"],
+            "disposition_step": close.get("step"),
+            "ended_at": _when(close["at"]),
+        }
+        if close is not None
+        else {}
+    )
     if call_id is None:
         if start is None:
             return None
-        call_id = session.execute(
-            insert(calls)
-            .values(**ids, started_at=_when(start["started_at"]), **fields)
-            .returning(calls.c.id)
-        ).scalar_one()
+        params = {**ids, **fields, "started_at": _when(start["started_at"]), **ended}
+        call_id = conn.execute(_INSERT_CALL, params).scalar_one()
+    elif ended:
+        closing = {f"close_{name}": value for name, value in ended.items()}
+        conn.execute(_UPDATE_AND_CLOSE, {"call_id_": call_id, **fields, **closing})
     elif fields:
-        session.execute(update(calls).where(calls.c.id == call_id).values(**fields))
+        conn.execute(_UPDATE_CALL, {"call_id_": call_id, **fields})
     if rows:
-        session.execute(insert(events), [{"call_id": call_id, **row} for row in rows])
-    if close is not None:
-        session.execute(
-            update(calls)
-            .where(calls.c.id == call_id, calls.c.disposition.is_(None))
-            .values(
-                disposition=close["disposition"],
-                disposition_step=close.get("step"),
-                ended_at=_when(close["at"]),
-            )
-        )
+        conn.execute(_INSERT_EVENTS, [{"call_id": call_id, **row} for row in rows])
     return call_id
+
+
+def _gather(
+    ops: list[dict[str, Any]],
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None, dict[str, Any] | None]:
+    """The Call fields set, the events added, the start and the close among ``ops``."""
+    fields: dict[str, Any] = {}
+    rows: list[dict[str, Any]] = []
+    start = close = None
+    for op in ops:
+        kind = op["op"]
+        if kind in ("start", "update"):
+            fields.update({k: v for k, v in op.items() if k in _CALL_FIELDS})
+            start = op if kind == "start" else start
+        elif kind == "event":
+            rows.append({"kind": op["kind"], "data": op.get("data") or {}, "at": _when(op["at"])})
+        elif kind == "close" and close is None:
+            close = op
+    if "direction" in fields:
+        fields["direction"] = Direction(fields["direction"])
+    return fields, rows, start, close
 
 
 def _when(text: str) -> dt.datetime:
@@ -312,44 +359,39 @@ def replay_spool(sessions: SessionMaker, spool_dir: Path) -> int:
 
 
 def recover_journals(spool_dir: Path) -> int:
-    """Spool the journals of calls whose process died mid-call; how many were found.
+    """Spool the calls that a process which died mid-call had not stored; how many.
 
-    Journals live in a folder per process id; a folder whose process is gone is
-    moved to the spool, to be written by :func:`replay_spool`.
+    Journals live in a folder per process id; for a folder whose process is gone,
+    each call with operations not yet stored gets a spool file, ended as
+    interrupted, to be written by :func:`replay_spool`; then the folder goes.
     """
     moved = 0
-    for folder in (spool_dir / JOURNAL).glob("*"):
+    for folder in sorted((spool_dir / JOURNAL).glob("*")):
         if not folder.name.isdigit() or _alive(int(folder.name)):
             continue
-        for path in folder.glob("*.jsonl"):
-            _close_interrupted(path)
-            os.replace(path, spool_dir / path.name)
+        for key, ops in pending_calls(folder).items():
+            _append_all(spool_dir / f"{key}.jsonl", [*ops, _interrupted(ops[-1])])
             moved += 1
+        for path in folder.iterdir():
+            path.unlink()
         folder.rmdir()
     return moved
 
 
-def _close_interrupted(path: Path) -> None:
-    """End the journal with the call's fate: our process stopped during it.
+def _interrupted(last: dict[str, Any]) -> dict[str, Any]:
+    """The call's fate: our process stopped during it.
 
     The dialplan queued the caller (AGISTATUS fallback); a call already closed
     keeps its own disposition (closing twice changes nothing).
     """
-    lines = [line for line in path.read_text("utf-8").splitlines() if line.strip()]
-    if not lines:
-        return
-    last = json.loads(lines[-1])
-    ids = {"provider": last["provider"], "provider_call_id": last["provider_call_id"]}
-    _append(
-        path,
-        {
-            **ids,
-            "op": "close",
-            "disposition": "interrupted",
-            "step": "process_stopped",
-            "at": _now(),
-        },
-    )
+    return {
+        "provider": last["provider"],
+        "provider_call_id": last["provider_call_id"],
+        "op": "close",
+        "disposition": "interrupted",
+        "step": "process_stopped",
+        "at": _now(),
+    }
 
 
 def _alive(pid: int) -> bool:

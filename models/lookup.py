@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from models.estate import (
@@ -76,9 +76,11 @@ _BY_NUMBER = (
 
 
 def lookup_caller(
-    session: Session, raw_number: str | None, region: str = "CN"
+    session: Session | Connection, raw_number: str | None, region: str = "CN"
 ) -> list[CallerMatch]:
     """Every resident reachable on ``raw_number``, primary contacts first.
+
+    ``session`` may be a Connection: a caller that reads nothing else saves the Session.
 
     A withheld, anonymous or malformed caller ID matches nobody and raises nothing.
     """
@@ -88,7 +90,8 @@ def lookup_caller(
     people: dict[int, tuple[tuple, list[UnitMatch]]] = {}
     # A Core statement with no ORM entities: run on the session's connection it skips
     # the ORM's execution layer, a quarter of a lookup's time.
-    for row in session.connection().execute(_BY_NUMBER, {"e164": e164}):
+    conn = session if isinstance(session, Connection) else session.connection()
+    for row in conn.execute(_BY_NUMBER, {"e164": e164}):
         (
             rid,
             name,

@@ -10,6 +10,9 @@ FastAGI socket without forking it:
   pyst2 does not parse it (``int('')`` fails), so :class:`SocketLines` takes it
   out of the stream and remembers it.
 - pyst2 writes ``str``; a socket takes bytes: :class:`SocketLines` encodes.
+- pyst2 formats a debug dump of every result (``pprint``) even when nobody
+  reads it: :meth:`Channel.get_result` parses the common ``200`` reply itself,
+  with pyst2's own patterns and rules, and hands any other reply to pyst2.
 - After a hang-up Asterisk answers every command with ``511 Command Not
   Permitted on a dead channel or intercept routine``; pyst2 raises a generic
   error for it, turned here into :class:`ChannelHungUp`.
@@ -18,9 +21,9 @@ FastAGI socket without forking it:
 from __future__ import annotations
 
 import socket
-from typing import Any
+from typing import Any, cast
 
-from asterisk.agi import AGI, AGIAppError, AGIError, AGIHangup
+from asterisk.agi import AGI, AGIAppError, AGIError, AGIHangup, AGIResultHangup, re_code, re_kv
 
 from ivr.agi.exceptions import ChannelHungUp, ProtocolError
 
@@ -35,6 +38,11 @@ class SocketLines:
         self._sock = sock
         self._reader = sock.makefile("rb")
         self.hung_up = False
+        self._back: list[str] = []
+
+    def unread(self, line: str) -> None:
+        """Give a line back: the next ``readline`` returns it."""
+        self._back.append(line)
 
     def readline(self) -> str:
         """The next line from Asterisk that is not a ``HANGUP`` notice.
@@ -42,6 +50,8 @@ class SocketLines:
         :raises ChannelHungUp: when the connection is closed.
         :raises ProtocolError: for a line too long or not text.
         """
+        if self._back:
+            return self._back.pop()
         while True:
             try:
                 raw = self._reader.readline(MAX_LINE + 1)
@@ -131,6 +141,22 @@ class Channel(AGI):
         except ValueError as exc:  # pyst2's int() of a line that is not "NNN ..."
             raise ProtocolError(f"{command}: unparsable reply") from exc
         self.test_hangup()
+        return result
+
+    def get_result(self, stdin: Any = None) -> dict[str, tuple[str, str]]:
+        """pyst2's ``get_result`` for a ``200`` reply, without its debug dump; pyst2's otherwise."""
+        line = self.lines.readline()
+        code, response = re_code.search(line.strip()).groups()  # type: ignore[union-attr]
+        if code != "200":
+            self.lines.unread(line)
+            return cast(dict[str, tuple[str, str]], super().get_result())
+        result = {"result": ("", "")}
+        for key, value, data in re_kv.findall(response):
+            result[key] = (value, data)
+            if data == "hangup":
+                raise AGIResultHangup("User hungup during execution")
+            if key == "result" and value == "-1":
+                raise AGIAppError("Error executing application, or hangup")
         return result
 
     def close(self) -> None:

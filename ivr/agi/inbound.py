@@ -15,8 +15,10 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -58,9 +60,15 @@ class InboundScript:
         run = _Run(script=self, channel=channel)
         run.go()
 
-    def read(self) -> Session:
-        """A session for lookups made while the caller waits."""
-        return (self.readers or self.sessions)()
+    def read(self) -> AbstractContextManager[calls.Reader]:
+        """A connection (or a session) for lookups made while the caller waits.
+
+        The lookups are Core statements: on an engine's connection they skip the
+        Session's set-up, which costs more than they do.
+        """
+        maker = self.readers or self.sessions
+        bind = getattr(maker, "kw", {}).get("bind")
+        return bind.connect() if isinstance(bind, Engine) else maker()
 
 
 def _known(value: str | None) -> str:
