@@ -141,7 +141,7 @@ def build(
     household = _household(session, home.unit_id, match.resident_id) if home and match else []
     card: dict[str, Any] = {
         "call": call,
-        "number": shown_number(call.caller_e164) or call.caller_number or "",
+        "number": shown_number(call.caller_e164),  # never the raw caller ID: it may be a number
         "may_unmask": may_unmask(agent) and bool(call.caller_e164),
         "matches": found,
         "several": sum(len(m.homes) for m in found) > 1,
