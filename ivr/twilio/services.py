@@ -116,6 +116,8 @@ class TwilioCalls:
                 turn.finish()
             except Exception:
                 log.exception("call %s: %s callback not recorded", turn.sid, webhook)
+        finally:
+            turn.end()
 
     def _turn(self, form: Form, links: twiml.Links, webhook: str) -> Turn:
         sid = form.get("CallSid", "")

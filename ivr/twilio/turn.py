@@ -10,14 +10,16 @@ TwiML's URLs instead.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from ivr import calls, flow
 from ivr.flow.context import ZH
@@ -31,8 +33,6 @@ from models import HotlineNumber
 from models.phones import caller_e164
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from ivr.twilio.services import TwilioCalls
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ class Turn:
     db_out: bool = False
     enqueued: str | None = None  # the queue this webhook put the caller in
     fallback: flow.Route | None = None  # where the fail-safe sends the caller, if known now
+    _reader: Session | None = dataclasses.field(default=None, repr=False)
 
     def guarded(self, run: Callable[[Turn], str]) -> str:
         """Run the webhook; on any failure of ours, queue the caller all the same."""
@@ -77,6 +78,25 @@ class Turn:
                 "call %s: %s webhook failed; queueing by the fail-safe", self.sid, self.webhook
             )
             return self.fail_safe()
+        finally:
+            self.end()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Session]:
+        """The webhook's read-only session: opened at its first read, kept to its end."""
+        if self._reader is None:
+            self._reader = self.calls.read()
+        try:
+            yield self._reader
+        except BaseException:
+            self.end()  # a failed connection is not kept
+            raise
+
+    def end(self) -> None:
+        """Give back what the webhook read with."""
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            reader.close()
 
     def finish(self) -> None:
         """Write what the record still holds (a callback's events)."""
@@ -135,7 +155,7 @@ class Turn:
     def load(self) -> None:
         """Read the call's stored flow state; nothing if the database is out."""
         try:
-            with self.calls.read() as session:
+            with self.reading() as session:
                 found = session.connection().execute(_STORED, {"sid": self.sid})
                 row = found.one_or_none()
         except SQLAlchemyError as exc:
@@ -164,7 +184,7 @@ class Turn:
         if self.db_out:  # each try may cost a connect timeout; Twilio waits 15 s in all
             return calls.unknown_context(self.sid, now), None
         try:
-            with self.calls.read() as session:
+            with self.reading() as session:
                 meant = _dialled(session, dialled, forwarded, region)
                 community = self.calls.communities.find(session, meant, region)
                 ctx = calls.build_context(
@@ -214,7 +234,7 @@ class Turn:
         if self.db_out:
             return flow.LookupResult(kind=lookup.kind, data={})
         try:
-            with self.calls.read() as session:
+            with self.reading() as session:
                 return calls.answer_lookup(session, lookup, code)
         except SQLAlchemyError as exc:
             log.error("lookup %s failed, database unavailable: %s", lookup.kind, first(exc))

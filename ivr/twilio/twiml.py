@@ -23,6 +23,7 @@ Twilio facts this module relies on:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -86,8 +87,10 @@ class Links:
     carry: str = ""
 
     def _url(self, path: str, **query: object) -> str:
-        given = {name: str(value) for name, value in query.items() if value not in (None, "")}
-        return f"{self.base}{path}" + (f"?{urlencode(given)}" if given else "")
+        given = tuple(
+            (name, str(value)) for name, value in query.items() if value not in (None, "")
+        )
+        return _link(self.base, path, given)
 
     def step(self, *, on: str = "", empty: bool = False) -> str:
         return self._url(STEP, seq=self.seq, on=on, empty="1" if empty else "", s=self.carry)
@@ -103,6 +106,12 @@ class Links:
 
     def recording(self, purpose: str) -> str:
         return self._url(RECORDING, purpose=purpose)
+
+
+@functools.lru_cache(maxsize=4096)
+def _link(base: str, path: str, query: tuple[tuple[str, str], ...]) -> str:
+    """A URL of ours (the same few over and over: each queue's, each step's)."""
+    return f"{base}{path}" + (f"?{urlencode(query)}" if query else "")
 
 
 def render(
