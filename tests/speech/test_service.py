@@ -102,16 +102,27 @@ def test_given_every_worker_stuck_when_another_call_asks_then_it_still_gets_none
     service.close()
 
 
-def test_given_an_utterance_when_quiet_follows_speech_then_it_ends_after_the_silence() -> None:
+@pytest.mark.parametrize(
+    ("grammar", "quiet_frames"),
+    [
+        (None, 300 // 20),  # free speech: 300 ms of quiet
+        (["投诉", "[unk]"], 300 // 20),  # heard 报修, not a whole phrase of this grammar
+        (["报修", "[unk]"], 160 // 20),  # a whole menu phrase: 160 ms is enough
+    ],
+)
+def test_given_an_utterance_when_quiet_follows_speech_then_it_ends_after_the_silence(
+    grammar: list[str] | None, quiet_frames: int
+) -> None:
     service = SpeechService(FakeEngine(words="报修"), end_silence_ms=300)
-    utterance = service.utterance(grammar=["报修"])
+    utterance = service.utterance(grammar=grammar)
     assert utterance is not None
     assert not any(utterance.feed(silence(20)) for _ in range(50))  # silence alone never ends
     assert not any(utterance.feed(tone(20)) for _ in range(20))
     quiet = [utterance.feed(silence(20)) for _ in range(20)]
-    assert quiet.index(True) == 300 // 20 - 1  # the 15th quiet frame makes 300 ms
+    assert quiet.index(True) == quiet_frames - 1
     assert utterance.text() == "报修"
     assert utterance.text() == "报修"  # flushed once, then kept
+    service.close()
 
 
 def test_given_vosk_finds_an_endpoint_when_feeding_then_the_utterance_ends_there() -> None:
