@@ -89,10 +89,26 @@ def test_redirected_caller_dials_the_agent_then_agent_wraps_up(
     dial = doc.find("Dial")
     assert dial is not None and dial.findtext("Client") == "wang"
     phone.leave_queue("redirected")  # Twilio tells the <Enqueue> action
-    done = raw(twilio, dial.attrib["action"], {**phone.form, "DialCallStatus": "completed"})
+    # The <Dial> is over in the action: the agent talked 47 s, answering 47 s ago.
+    ended = {**phone.form, "DialCallStatus": "completed", "DialCallDuration": "47"}
+    done = raw(twilio, dial.attrib["action"], ended)
     assert [v.tag for v in done] == ["Hangup"]
-    assert call_row(engine, phone.sid).disposition == "answered"
+    row = call_row(engine, phone.sid)
+    assert row.disposition == "answered" and row.agent_id == wang
+    assert row.answered_at is not None and row.wrapped_up_at is None
+    talked = dt.datetime.now(dt.UTC) - row.answered_at
+    assert dt.timedelta(seconds=46) < talked < dt.timedelta(seconds=60)
     assert presence(engine, wang).state is PresenceState.WRAP_UP
+    # No next call before the wrap-up, even when the agent's row says available.
+    with Session(engine) as s:
+        s.execute(
+            update(AgentPresence)
+            .where(AgentPresence.agent_id == wang)
+            .values(state=PresenceState.AVAILABLE)
+        )
+        s.commit()
+    twilio.call(KNOWN).press("2")
+    assert dispatcher.run_once() == []
 
 
 def test_agent_not_answering_puts_the_caller_back_in_line(
