@@ -230,8 +230,8 @@ class _Connection(socketserver.BaseRequestHandler):
 
     def _heard(self, listening: Listening, utterance: Utterance, why: str) -> None:
         """End of speech (or of the leg): the text to the waiter, the outcome to health."""
-        text = utterance.text()
         listening.ended_at = utterance.ended_at or time.monotonic()
+        text = utterance.text()
         self.server.speech.record(ok=True)
         if text:
             listening.finish(Heard(text=text))

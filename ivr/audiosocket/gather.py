@@ -1,0 +1,110 @@
+"""Speech for a gather on a FastAGI session: keys and words, whichever comes first.
+
+The AGI script cannot read the caller's audio itself, and ``AudioSocket()`` run on
+the caller's channel would hang the caller up when the server ends it. So the
+caller's voice is copied to a second leg: the script puts the caller in a spy
+group of its own and originates a Local channel whose one side spies on that
+group (``ChanSpy`` with ``o``: the caller's voice only, not the prompts) and
+whose other side runs ``AudioSocket()`` to this server. Ending the leg (our
+hangup frame) ends only the Local channel. The dialplan it needs is in the
+README ("Speech recognition"):
+
+    [hotline-audiosocket]   ; Local/<hex>@hotline-audiosocket
+    exten => _[0-9a-f].,1,Answer()
+     same => n,AudioSocket(<${EXTEN} as a dashed UUID>,HOST:9092)
+     same => n,Hangup()
+    [hotline-spy]
+    exten => _[0-9a-f].,1,ChanSpy(,qoEg(${EXTEN}))
+
+While the leg listens, the script polls the keypad with ``WAIT FOR DIGIT`` in
+short steps and the result with :meth:`Listening.poll`, so the menu moves on
+as soon as either arrives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import Any, Protocol
+
+from audio.speech.recognizer import SpeechService
+from ivr.audiosocket.server import AudioSocketServer, Heard, Listening
+from ivr.flow import Gather
+
+log = logging.getLogger(__name__)
+
+LISTEN_CONTEXT = "hotline-audiosocket"
+SPY_CONTEXT = "hotline-spy"
+POLL_MS = 100  # keypad polling step: the most a spoken answer waits to be noticed
+MAX_SPEAKING_S = 8.0  # past the gather's timeout, how long a caller mid-sentence is heard out
+
+
+class AGIChannel(Protocol):
+    """What this needs of ``ivr.agi.channel.Channel``."""
+
+    def execute(self, command: str, *args: Any) -> dict[str, tuple[str, str]]: ...
+
+
+@dataclasses.dataclass
+class SpeechGather:
+    """Opens a listening leg for a speech gather and waits for keys or words."""
+
+    server: AudioSocketServer
+    speech: SpeechService
+    poll_ms: int = POLL_MS
+
+    def start(self, channel: AGIChannel, gather: Gather) -> Listening | None:
+        """Before the prompt plays: announce the gather and have Asterisk open the leg.
+
+        None when speech is off or the gather takes keys only; the caller then uses
+        the keypad as before.
+        """
+        if not gather.speech or not self.speech.enabled:
+            return None
+        listening = self.server.expect(grammar=self.speech.grammar(gather.language, gather.hints))
+        group = listening.uuid.hex
+        channel.execute("SET VARIABLE", "SPYGROUP", group)
+        # exten type, 5 arguments, then the 'a' option: do not wait for the leg to answer
+        channel.execute(
+            "EXEC", "Originate", f"Local/{group}@{LISTEN_CONTEXT},exten,{SPY_CONTEXT},{group},1,,a"
+        )
+        return listening
+
+    def wait(self, channel: AGIChannel, listening: Listening, timeout_s: float) -> Heard | None:
+        """After the prompt: the first key or the words heard, or None after ``timeout_s``.
+
+        A caller still speaking at the timeout is heard out (up to MAX_SPEAKING_S);
+        words not ready within the speech service's bound after the end of speech
+        are given up on, and the leg is hung up whatever happens.
+        """
+        deadline = time.monotonic() + timeout_s
+        try:
+            while True:
+                heard = listening.poll()
+                if heard is not None:
+                    return heard
+                now = time.monotonic()
+                if self._given_up(listening, now, deadline):
+                    return None
+                key = self._key(channel, self.poll_ms)
+                if key:
+                    return Heard(digits=key)
+        finally:
+            listening.cancel()
+
+    def _given_up(self, listening: Listening, now: float, deadline: float) -> bool:
+        if listening.ended_at and now - listening.ended_at > self.speech.timeout_s:
+            self.speech.record(
+                ok=False, problem="words not ready in time after end of speech", late=True
+            )
+            return True
+        if now < deadline:
+            return False
+        return not listening.heard_speech or now > deadline + MAX_SPEAKING_S
+
+    @staticmethod
+    def _key(channel: AGIChannel, ms: int) -> str:
+        """``WAIT FOR DIGIT``: ``200 result=0`` for none, else the key's ASCII code."""
+        code = channel.execute("WAIT FOR DIGIT", ms)["result"][0]
+        return chr(int(code)) if code not in ("", "0") else ""
