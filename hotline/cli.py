@@ -12,6 +12,7 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from audio.commands import prompts as prompts_commands
 from hotline.config import Config, load_config
 from hotline.exceptions import HotlineError, ImportRejected
 from models.db import check_connection, current_revision, head_revision, make_engine, upgrade
@@ -276,6 +277,9 @@ def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> No
             run_simple(host, port, app, threaded=True, use_reloader=False)
         except KeyboardInterrupt:
             pass
+
+
+cli.add_command(prompts_commands)
 
 
 def main() -> None:

@@ -52,6 +52,9 @@ class Config:
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     session_cookie_secure: bool = False  # Secure session cookies even over plain HTTP (TLS proxy)
+    prompts_dir: str = ""  # built prompts; empty: <data_dir>/prompts
+    tts_command: str = ""  # e.g. "espeak-ng -v {voice} -w {output} {text}"; empty: that
+    prompt_loudness_db: float = -20.0  # RMS target of every built prompt, dBFS at 8 kHz
     # After-call work (话后处理) per queue before the next offer, as app_queue's wrapuptime:
     # "emergency=60,complaint=60,repair=30,inquiry=15", or one number for every queue.
     wrap_up_seconds: str = DEFAULT_WRAP_UP

@@ -7,8 +7,9 @@ character by character, a room number digit by digit, times on the clock.
 
 Every name in :data:`ivr.flow.PROMPTS` has a text in both languages, plus the
 adapters' own prompts while a caller waits in a queue (:data:`QUEUE_PROMPTS`).
-This is meant to become part of the audio prompt catalogue, which records the
-same texts for Asterisk; until then it is the one place the words live.
+This is the one place the words live: the audio prompt catalogue
+(:mod:`audio.catalogue`) reads :data:`TEXTS`, :data:`FRAGMENTS` and
+:data:`STATUS_WORDS` to record the same words for Asterisk.
 """
 
 from __future__ import annotations
@@ -153,6 +154,20 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
+# Optional sentences of ``wo.status`` ({assignee_part}, {when_part}, {overdue_part}).
+FRAGMENTS: dict[str, dict[str, str]] = {
+    ZH: {
+        "wo.assignee": "维修师傅：{assignee}。",
+        "wo.when": "预约时间：{when}。",
+        "wo.overdue": "该工单已超过承诺时限，我们深表歉意。",
+    },
+    EN: {
+        "wo.assignee": " Your engineer is {assignee}.",
+        "wo.when": " The visit is booked for {when}.",
+        "wo.overdue": " We are sorry: this work order is overdue.",
+    },
+}
+
 STATUS_WORDS: dict[str, dict[str, str]] = {
     ZH: {
         "open": "待派工",
@@ -282,21 +297,13 @@ class _Values:
         return STATUS_WORDS[self.language].get(value, value)
 
     def assignee(self, name: str) -> str:
-        if not name:
-            return ""
-        return f"维修师傅：{name}。" if self.zh else f" Your engineer is {name}."
+        return FRAGMENTS[self.language]["wo.assignee"].format(assignee=name) if name else ""
 
     def appointment(self, when: str) -> str:
-        if not when:
-            return ""
-        return f"预约时间：{when}。" if self.zh else f" The visit is booked for {when}."
+        return FRAGMENTS[self.language]["wo.when"].format(when=when) if when else ""
 
     def overdue(self, late: bool) -> str:
-        if not late:
-            return ""
-        if self.zh:
-            return "该工单已超过承诺时限，我们深表歉意。"
-        return " We are sorry: this work order is overdue."
+        return FRAGMENTS[self.language]["wo.overdue"] if late else ""
 
     def minutes(self, value: str) -> str:
         if self.zh or not value:

@@ -1,0 +1,100 @@
+"""``hotline prompts build`` and ``hotline prompts check``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from audio.build import BuildReport, PromptBuilder, prompts_dir
+from audio.catalogue import LANGUAGES, Catalogue, CommunityName, build_catalogue
+from audio.tools import AudioTools
+from hotline.exceptions import HotlineError
+
+log = logging.getLogger(__name__)
+
+
+@click.group("prompts")
+def prompts() -> None:
+    """The IVR's recorded prompts: build them for Asterisk and the web, check them."""
+
+
+@prompts.command("build")
+@click.option("--force", is_flag=True, help="Rebuild every prompt, changed or not.")
+@click.option("--jobs", type=int, default=2, show_default=True, help="Prompts built at once.")
+@click.option("--language", "languages", multiple=True, type=click.Choice(LANGUAGES))
+@click.option("--only", "names", multiple=True, help="Just this prompt (repeatable).")
+@click.pass_obj
+def build_cmd(
+    obj: Any, force: bool, jobs: int, languages: tuple[str, ...], names: tuple[str, ...]
+) -> None:
+    """Build the prompts that are missing or changed (masters, else synthesised speech)."""
+    catalogue = _catalogue(obj)
+    whole = not (languages or names)
+    chosen = catalogue.select(names, languages)
+    if names and len(chosen) == 0:
+        raise click.ClickException(f"no such prompt: {', '.join(names)}")
+    builder = _builder(obj)
+    started = time.monotonic()
+    with click.progressbar(length=len(chosen), label="prompts", file=sys.stderr) as bar:
+        report = builder.build(
+            chosen, force=force, prune=whole, jobs=jobs, progress=lambda _name: bar.update(1)
+        )
+    click.echo(_summary(report, time.monotonic() - started, builder))
+
+
+@prompts.command("check")
+@click.pass_obj
+def check_cmd(obj: Any) -> None:
+    """List prompts whose files are missing or stale; exit 1 when there are any."""
+    builder = _builder(obj)
+    report = builder.check(_catalogue(obj))
+    for label, names in (("missing", report.missing), ("stale", report.stale)):
+        for name in names:
+            click.echo(f"{label:8} {name}")
+    for name in report.unused:
+        click.echo(f"unused   {name} (removed by the next full build)")
+    if not report.ok:
+        raise SystemExit(1)
+    click.echo(f"all prompts built and current in {builder.root}")
+
+
+def _builder(obj: Any) -> PromptBuilder:
+    config = obj.config
+    return PromptBuilder(
+        tools=AudioTools(tts_command=config.tts_command),
+        prompts_dir=prompts_dir(config),
+        loudness_db=config.prompt_loudness_db,
+    )
+
+
+def _catalogue(obj: Any) -> Catalogue:
+    """The catalogue, with the communities' names when the database can be read."""
+    return build_catalogue(_communities(obj))
+
+
+def _communities(obj: Any) -> list[CommunityName]:
+    from models import Community
+
+    try:
+        obj.require_schema()
+        with obj.session() as session:
+            rows = session.execute(select(Community.code, Community.name, Community.name_en))
+            return [CommunityName(code, name, name_en or "") for code, name, name_en in rows]
+    except (HotlineError, SQLAlchemyError, click.ClickException) as exc:
+        click.echo(f"warning: community names left out (database unreadable: {exc})", err=True)
+        return []
+
+
+def _summary(report: BuildReport, seconds: float, builder: PromptBuilder) -> str:
+    size = sum(p.stat().st_size for p in builder.root.rglob("*") if p.is_file())
+    return (
+        f"{len(report.built)} built, {len(report.skipped)} unchanged, "
+        f"{len(report.removed)} removed in {seconds:.1f} s; "
+        f"{builder.root} holds {size / 1e6:.1f} MB"
+    )

@@ -1,0 +1,116 @@
+"""`hotline prompts build` rebuilds only what changed; `check` lists what is missing or stale."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from audio.build import MANIFEST, PromptBuilder
+from audio.catalogue import Catalogue, Entry
+from audio.tools import AudioTools
+from hotline.cli import cli
+from tests.audio.conftest import tone
+
+
+@pytest.fixture
+def builder(tools: AudioTools, tmp_path: Path) -> PromptBuilder:
+    return PromptBuilder(tools=tools, prompts_dir=tmp_path / "prompts")
+
+
+@pytest.fixture
+def master(tmp_path: Path) -> Path:
+    return tone(tmp_path / "master.wav", hz=800, rate=48000, seconds=0.4, channels=2, pad_s=0.2)
+
+
+def small(master: Path, text: str = "Sorry.") -> Catalogue:
+    return Catalogue(
+        [
+            Entry("menu.invalid", "en", text),
+            Entry("digit.1", "zh-CN", "一"),
+            Entry("menu.main", "en", "ignored: there is a master", master=master),
+            Entry("silence.1", "zh-CN", "", silence_s=1.0),
+        ]
+    )
+
+
+def mtimes(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*.*")}
+
+
+def test_given_a_built_catalogue_when_built_again_then_nothing_is_rebuilt(
+    builder: PromptBuilder, master: Path
+) -> None:
+    first = builder.build(small(master))
+    assert len(first.built) == 4 and first.skipped == []
+    assert builder.check(small(master)).ok
+    before = mtimes(builder.root)
+    assert len([name for name in before if name != MANIFEST]) == 4 * 5
+
+    again = builder.build(small(master))
+    assert again.built == [] and len(again.skipped) == 4
+    assert mtimes(builder.root) == before
+
+
+def test_changed_words_make_one_prompt_stale_and_only_it_is_rebuilt(
+    builder: PromptBuilder, master: Path
+) -> None:
+    builder.build(small(master))
+    changed = small(master, text="Sorry, that is not a valid choice.")
+    report = builder.check(changed)
+    assert (report.missing, report.stale) == ([], ["en/menu.invalid"])
+    assert builder.build(changed).built == ["en/menu.invalid"]
+    assert builder.check(changed).ok
+    record = json.loads((builder.root / MANIFEST).read_text())["prompts"]["en/menu.invalid"]
+    assert record["seconds"] > 1.0  # the longer sentence
+
+
+def test_a_changed_master_or_setting_makes_prompts_stale(
+    builder: PromptBuilder, master: Path, tools: AudioTools
+) -> None:
+    builder.build(small(master))
+    tone(master, hz=900, rate=48000, seconds=0.4)
+    assert builder.check(small(master)).stale == ["en/menu.main"]
+    louder = PromptBuilder(tools=tools, prompts_dir=builder.root, loudness_db=-16.0)
+    assert len(louder.check(small(master)).stale) == 3  # not the silence
+
+
+def test_a_deleted_file_is_missing_and_rebuilt(builder: PromptBuilder, master: Path) -> None:
+    builder.build(small(master))
+    gone = builder.root / "asterisk/zh/hotline/digit-1.gsm"
+    gone.unlink()
+    assert builder.check(small(master)).missing == ["zh-CN/digit.1"]
+    assert builder.build(small(master)).built == ["zh-CN/digit.1"]
+    assert gone.exists()
+
+
+def test_prompts_no_longer_in_the_catalogue_are_listed_and_pruned(
+    builder: PromptBuilder, master: Path
+) -> None:
+    builder.build(small(master))
+    fewer = Catalogue(e for e in small(master) if e.name != "digit.1")
+    assert builder.check(fewer).unused == ["zh-CN/digit.1"]
+    assert builder.build(fewer, prune=True).removed == ["zh-CN/digit.1"]
+    assert not (builder.root / "asterisk/zh/hotline/digit-1.wav").exists()
+    assert builder.check(fewer).unused == []
+
+
+def test_cli_builds_one_prompt_and_check_lists_the_rest(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_PROMPTS_DIR": str(tmp_path / "p")}
+    built = runner.invoke(
+        cli, ["prompts", "build", "--only", "route.repair", "--language", "en"], env=env
+    )
+    assert built.exit_code == 0, built.output
+    assert "1 built, 0 unchanged" in built.output
+    assert (tmp_path / "p/asterisk/en/hotline/route-repair.ulaw").exists()
+    assert (tmp_path / "p/web/en/route-repair.mp3").exists()
+
+    checked = runner.invoke(cli, ["prompts", "check"], env=env)
+    assert checked.exit_code == 1
+    lines = checked.output.splitlines()
+    assert "missing  zh-CN/route.repair" in lines
+    assert "missing  en/route.repair" not in lines
+    assert "missing  en/digit.7" in lines
