@@ -35,13 +35,18 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, Table, bindparam, case, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import Pool
 
 from models import Call, CallEvent, Direction, utcnow
 from models.db import write_lock
 
 log = logging.getLogger(__name__)
+
+
+class CallExists(Exception):
+    """The call's row was there already: Twilio sent the webhook that starts it again."""
+
 
 CALLS = cast(Table, Call.__table__)
 EVENTS = cast(Table, CallEvent.__table__)
@@ -93,6 +98,8 @@ class WebhookRecord:
     :param engine: the engine to write with (a callable: found only when first needed).
     :param defer_close: hold a :meth:`close` for the next :meth:`flush` rather than
         writing it at once (a flow webhook, which flushes before answering anyway).
+    :param new_call: the webhook starts the call without reading first (``/voice``): a
+        row already there for the call raises :class:`CallExists` rather than being merged.
     """
 
     def __init__(
@@ -103,12 +110,14 @@ class WebhookRecord:
         provider: str,
         provider_call_id: str,
         defer_close: bool = False,
+        new_call: bool = False,
     ) -> None:
         self._engine = engine
         self._spool_dir = spool_dir
         self.provider = provider
         self.provider_call_id = provider_call_id
         self.defer_close = defer_close
+        self.new_call = new_call
         self.call_id: int | None = None  # the Call row, once known (found or written)
         self.spooled = False
         self._pending: list[dict[str, Any]] = []
@@ -145,15 +154,28 @@ class WebhookRecord:
             engine = self._engine()
             with writing(engine), engine.begin() as conn:
                 call_id = write(conn, self._ids(), self.call_id, self._pending)
+        except IntegrityError as exc:
+            if self.new_call and self.call_id is None:
+                self.new_call = False  # once: what fails again is spooled
+                raise CallExists(self.provider_call_id) from exc
+            self._failed(exc)
+            return
         except SQLAlchemyError as exc:
-            log.error(
-                "call %s: database unavailable, spooling its record: %s",
-                self.provider_call_id,
-                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-            )
-            self._spool()
+            self._failed(exc)
             return
         self.call_id = call_id
+        self._pending.clear()
+
+    def _failed(self, exc: SQLAlchemyError) -> None:
+        log.error(
+            "call %s: not written, spooling its record: %s",
+            self.provider_call_id,
+            str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+        )
+        self._spool()
+
+    def discard(self) -> None:
+        """Forget what is held and not yet written (a webhook whose answer is not sent)."""
         self._pending.clear()
 
     def _ids(self) -> dict[str, str]:

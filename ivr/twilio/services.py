@@ -127,5 +127,6 @@ class TwilioCalls:
             provider=PROVIDER,
             provider_call_id=sid,
             defer_close=webhook in FLOW_WEBHOOKS,  # they write once, with the new state
+            new_call=webhook == "voice",
         )
         return Turn(calls=self, sid=sid, links=links, recorder=recorder, webhook=webhook)

@@ -26,7 +26,7 @@ from ivr.flow.context import ZH
 from ivr.flow.policy import BASE_PRIORITY, INQUIRY
 from ivr.twilio import twiml
 from ivr.twilio.exceptions import CallStateLost, MalformedWebhook
-from ivr.twilio.record import CALLS, WebhookRecord
+from ivr.twilio.record import CALLS, CallExists, WebhookRecord
 from ivr.twilio.store import StoredCall, pack, unpack
 from ivr.twilio.webhook import Form, count, flow_event, usable_sid
 from models import HotlineNumber
@@ -106,10 +106,11 @@ class Turn:
     # The webhooks that run the flow.
 
     def incoming(self, form: Form) -> str:
-        """A new call: who is calling, the flow's first step."""
-        self.load()
-        if self.stored is not None:
-            return self._replay("")
+        """A new call: who is calling, the flow's first step.
+
+        Not read first: a call Twilio announces again is found when its row is written
+        (:meth:`_reply`), and gets the answer it had.
+        """
         caller, dialled = form.get("From", ""), form.get("To", "")
         now = self.calls.clock()
         ctx, community_id = self._context(caller, dialled, form.get("ForwardedFrom", ""), now)
@@ -166,6 +167,16 @@ class Turn:
             self.row_exists = True
             self.recorder.call_id = row.id  # its writes then go straight to the row
             self.stored = stored_call(row.flow_state, self.sid)
+
+    def _known_call(self) -> str | None:
+        """``/voice`` found the call's row there: the answer it had if it had one, else
+        this one written into the row (a status callback came first). None: written."""
+        self.load()
+        if self.stored is not None:
+            self.recorder.discard()
+            return self._replay("")
+        self.recorder.flush()  # to the row load() found; spooled if it fails again
+        return None
 
     def _replay(self, seq: str) -> str:
         """A webhook Twilio sent again (or one for a step gone by): the answer it had."""
@@ -263,7 +274,11 @@ class Turn:
             previous, state=self.state, seq=seq, twiml=xml, queue=self.enqueued or previous.queue
         )
         self.recorder.update(flow_state=kept.to_dict())
-        self.recorder.flush()
+        try:
+            self.recorder.flush()
+        except CallExists:
+            if (again := self._known_call()) is not None:
+                return again
         if self.recorder.spooled and not self.db_out:
             self.db_out = True
             xml = self._render(shown, seq)
@@ -296,6 +311,7 @@ class Turn:
         if usable_sid(self.sid):
             try:
                 self._record_fail_safe(state, route, step, xml)
+                self.recorder.new_call = False  # a row already there takes the record
                 self.recorder.flush()
             except Exception:
                 log.exception("call %s: the fail-safe could not keep the record", self.sid)

@@ -9,7 +9,15 @@ from sqlalchemy.orm import Session
 from models import Call, Category, Community, create_work_order
 from tests import factories
 from tests.twilio.conftest import call_row, close_the_centre, events, kinds
-from tests.twilio.peer import KNOWN, RECORDING_URL, UNKNOWN, Twilio
+from tests.twilio.peer import (
+    KNOWN,
+    RECORDING_URL,
+    UNKNOWN,
+    Twilio,
+    call_sid,
+    incoming_form,
+    xml,
+)
 
 
 @pytest.mark.parametrize(
@@ -317,3 +325,33 @@ def test_given_forwarded_from_a_number_not_ours_then_the_dialled_number_decides(
 ) -> None:
     phone = twilio.call(KNOWN, ForwardedFrom="+8613512345678")
     assert call_row(engine, phone.sid).community_id == estate["community"]
+
+
+def test_given_the_incoming_call_again_after_the_caller_chose_then_the_last_answer_and_no_reset(
+    twilio: Twilio, engine: Engine, estate: dict[str, int]
+) -> None:
+    phone = twilio.call(KNOWN).press("2")
+    late = twilio.twiml("/twilio/voice", phone.form)
+    assert xml(late) == xml(phone.doc) and phone.enqueued == "repair"
+    record = call_row(engine, phone.sid)
+    assert (record.queue, record.disposition) == ("repair", "queued")
+    assert record.flow_state is not None and record.flow_state["state"]["state"] == "closed"
+    assert kinds(engine, phone.sid).count("call.started") == 1
+    assert kinds(engine, phone.sid)[-1] == "twilio.retried"
+
+
+def test_given_a_status_callback_before_the_incoming_call_then_one_row_and_the_flow_runs(
+    twilio: Twilio, engine: Engine, estate: dict[str, int]
+) -> None:
+    sid = call_sid()
+    form = incoming_form(sid, KNOWN)
+    assert twilio.post("/twilio/status", {**form, "CallStatus": "ringing"}).status_code == 204
+    doc = twilio.twiml("/twilio/voice", form)
+    assert [v.tag for v in doc][-1] == "Gather"
+    answer = twilio.twiml("/twilio/step?seq=1", {**form, "Digits": "2"})
+    assert [v.text for v in answer if v.tag == "Enqueue"] == ["repair"]
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Call)) == 1
+    record = call_row(engine, sid)
+    assert (record.resident_id, record.queue) == (estate["resident"], "repair")
+    assert kinds(engine, sid)[:3] == ["twilio.status", "call.started", "twilio.incoming"]
