@@ -18,9 +18,11 @@ from hotline.bus import EventBus, make_bus
 from hotline.config import Config
 from hotline.exceptions import ConfigError
 from ivr.agi.server import FastAGIServer
-from ivr.agi.service import build_server, spool_dir, start_spool_replayer
+from ivr.agi.service import build_server, spool_dir, start_spool_replayer, start_workers
+from ivr.agi.workers import WorkerPool
 from ivr.ami.listener import AMIListener
-from ivr.ami.service import build_listener
+from ivr.ami.pause import PauseSync
+from ivr.ami.service import build_listener, build_pause_sync
 from ivr.audiosocket import AudioSocketServer
 from ivr.dispatch.plugin import install
 from ivr.dispatch.services import DispatcherThread
@@ -36,7 +38,9 @@ class Daemons:
         self.engine = engine
         self.bus: EventBus = make_bus(config)
         self.agi: FastAGIServer | None = None
+        self.agi_workers: WorkerPool | None = None
         self.ami: AMIListener | None = None
+        self.pauses: PauseSync | None = None
         self.dispatcher: DispatcherThread | None = None
         self.speech: SpeechService | None = None
         self.audiosocket: AudioSocketServer | None = None
@@ -54,21 +58,40 @@ class Daemons:
         try:
             self.agi = build_server(self.config, self.engine, host=host, port=port)
         except OSError as exc:
-            where = (
-                f"{host or self.config.agi_host}:{self.config.agi_port if port is None else port}"
-            )
-            raise ConfigError(
-                f"cannot listen for FastAGI on {where}: {exc.strerror or exc}; "
-                "set HOTLINE_AGI_PORT (or --port) to a free port"
-            ) from exc
+            raise self._cannot_listen(host, port, exc) from exc
         self.agi.start()
         return self.agi
 
+    def start_agi_workers(
+        self, workers: int, host: str | None = None, port: int | None = None
+    ) -> WorkerPool:
+        """Serve FastAGI in ``workers`` processes on one socket, replacing any that dies.
+
+        :raises ConfigError: when the address cannot be listened on (e.g. in use).
+        """
+        try:
+            self.agi_workers = start_workers(self.config, workers, host=host, port=port)
+        except OSError as exc:
+            raise self._cannot_listen(host, port, exc) from exc
+        self.agi_workers.supervise(self._stop)
+        return self.agi_workers
+
+    def _cannot_listen(self, host: str | None, port: int | None, exc: OSError) -> ConfigError:
+        where = f"{host or self.config.agi_host}:{self.config.agi_port if port is None else port}"
+        return ConfigError(
+            f"cannot listen for FastAGI on {where}: {exc.strerror or exc}; "
+            "set HOTLINE_AGI_PORT (or --port) to a free port"
+        )
+
     def start_ami(self) -> AMIListener | None:
-        """Listen to Asterisk's manager interface when ``HOTLINE_AMI_URL`` is set."""
+        """Listen to Asterisk's manager interface when ``HOTLINE_AMI_URL`` is set, and carry
+        agents' pauses to app_queue (``QueuePause``)."""
         self.ami = build_listener(self.config, self.engine, self.bus)
         if self.ami is not None:
             self.ami.start()
+            self.pauses = build_pause_sync(self.config, self.engine, self.bus)
+            if self.pauses is not None:
+                self.pauses.start()
         return self.ami
 
     def start_audiosocket(self) -> AudioSocketServer | None:
@@ -112,9 +135,13 @@ class Daemons:
             self.dispatcher.stop()
         if self.ami is not None:
             self.ami.stop()
+        if self.pauses is not None:
+            self.pauses.stop()
         if self.agi is not None:
             self.agi.shutdown()
             self.agi.server_close()
+        if self.agi_workers is not None:
+            self.agi_workers.stop()
         if self.audiosocket is not None:
             self.audiosocket.shutdown()
             self.audiosocket.server_close()

@@ -232,8 +232,10 @@ class AMIConnection:
         on_end: Callable[[], None] = lambda: None,
         connect_timeout: float = CONNECT_TIMEOUT_S,
         read_timeout: float = READ_TIMEOUT_S,
+        events: str = EVENT_CLASSES,
     ) -> None:
         self.settings = settings
+        self._events = events  # the Login's Events: "off" for a session that only acts
         self._on_event = on_event
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
@@ -253,7 +255,7 @@ class AMIConnection:
             s.host, s.port, connect_timeout=self._connect_timeout, read_timeout=self._read_timeout
         )
         response = self._send(
-            {"Action": "Login", "Username": s.username, "Secret": s.secret, "Events": EVENT_CLASSES}
+            {"Action": "Login", "Username": s.username, "Secret": s.secret, "Events": self._events}
         )
         outcome = response.get_header("Response", "")
         if outcome == "Error":
@@ -273,6 +275,23 @@ class AMIConnection:
         response = self._send({"Action": "Ping"})
         if response.get_header("Response") != "Success":
             raise AMIProtocolError(f"{self.settings} answered Ping with {response!r}")
+
+    def queue_pause(self, interface: str, paused: bool, reason: str = "") -> None:
+        """Pause or unpause a queue member in every queue (app_queue's ``QueuePause``).
+
+        Asterisk answers ``Interface paused successfully`` (or unpaused), or
+        ``Response: Error`` / ``Interface not found`` for a member of no queue.
+
+        :raises AMIProtocolError: when Asterisk refuses.
+        :raises AMIUnreachable: when the session is gone.
+        """
+        action = {"Action": "QueuePause", "Interface": interface, "Paused": str(paused).lower()}
+        if reason:
+            action["Reason"] = reason
+        response = self._send(action)
+        if response.get_header("Response", "") != "Success":
+            message = response.get_header("Message", "")
+            raise AMIProtocolError(f"{self.settings}: QueuePause {interface}: {message}")
 
     def close(self, *, logoff: bool = True) -> None:
         """Log off (waiting at most a second for ``Goodbye``), then end the session."""

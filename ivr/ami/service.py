@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from hotline.bus import EventBus
 from hotline.config import Config
 from ivr.ami.listener import AMIListener
+from ivr.ami.pause import PauseSync
 from ivr.ami.settings import parse_ami_url
 from ivr.ami.tracker import CallTracker
 from models.db import session_factory
@@ -24,4 +25,13 @@ def build_listener(config: Config, engine: Engine, bus: EventBus) -> AMIListener
         settings=parse_ami_url(config.ami_url),
         event_names=tracker.event_names,
         on_event=tracker.handle,
+    )
+
+
+def build_pause_sync(config: Config, engine: Engine, bus: EventBus) -> PauseSync | None:
+    """Agents' pauses to app_queue over ``HOTLINE_AMI_URL``, not yet started; None without it."""
+    if not config.ami_url:
+        return None
+    return PauseSync(
+        settings=parse_ami_url(config.ami_url), sessions=session_factory(engine), bus=bus
     )

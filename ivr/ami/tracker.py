@@ -20,6 +20,18 @@ decided (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's writers queue anyway)
 
 Events for calls we do not know (internal calls, another system's queues) are
 ignored.
+
+The agent named in an Agent* event (its ``Interface`` ``PJSIP/8001`` is the
+Agent whose ``extension`` is ``8001``) is told on ``agent.<id>.<what>``, which
+pops the call up on that agent's desk, and their presence follows app_queue:
+
+| event              | presence                     | the Call                     |
+| ------------------ | ---------------------------- | ---------------------------- |
+| `agent.called`     | offered (this call)          |                              |
+| `agent.no_answer`  | available, if still offered  |                              |
+| `agent.connected`  | on a call (this call)        | ``agent_id``, ``answered_at``|
+| `agent.completed`  | wrap-up (a wrap-up is due)   |                              |
+| `queue.abandoned`  | anyone offered it: available |                              |
 """
 
 from __future__ import annotations
@@ -34,8 +46,9 @@ from sqlalchemy.orm import Session
 
 from hotline.bus import BusError, EventBus
 from ivr.ami.events import EVENT_NAMES, CallActivity, ManagerEvent, activity
+from ivr.dispatch.notify import announce
 from ivr.flow.outcomes import ABANDONED
-from models import Agent, Call, CallEvent
+from models import Agent, AgentPresence, Call, CallEvent, PresenceState
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +57,14 @@ ANSWERED = "answered"  # an agent took the call
 QUEUE_STEP = "queue"  # the step of the call's life that decided its disposition
 
 SessionMaker = Callable[[], Session]
+
+# CallEvent kind -> what the agent's desk hears (``agent.<id>.<what>``).
+AGENT_NEWS = {
+    "agent.called": "offered",
+    "agent.no_answer": "released",
+    "agent.connected": "connected",
+    "agent.completed": "presence",
+}
 
 
 class CallTracker:
@@ -71,10 +92,13 @@ class CallTracker:
             )
             return
         if payload is not None:
+            freed = payload.pop("freed", [])
             self._publish(what.topic, payload)
+            self._tell_agents(what, payload, freed)
 
     def record(self, what: CallActivity) -> dict[str, Any] | None:
-        """Write ``what`` on its call; the payload to publish, or None when ignored."""
+        """Write ``what`` on its call; the payload to publish (and under ``freed`` the agents
+        freed from an offer), or None when ignored."""
         with self._sessions() as session:
             call = _find_call(session, what)
             if call is None:
@@ -89,6 +113,7 @@ class CallTracker:
                 data["agent_id"] = agent_id
             session.add(CallEvent(call_id=call.id, kind=what.kind, data=data, at=what.at))
             _update_call(session, call, what)
+            freed = _follow_presence(session, call, what, agent_id)
             session.commit()
             return {
                 "call_id": call.id,
@@ -98,7 +123,17 @@ class CallTracker:
                 "resident_id": call.resident_id,
                 "disposition": call.disposition,
                 **data,
+                "freed": freed,
             }
+
+    def _tell_agents(self, what: CallActivity, payload: dict[str, Any], freed: list[int]) -> None:
+        """The screen-pop and presence news, on the desk of each agent concerned."""
+        call_id = payload["call_id"]
+        news = AGENT_NEWS.get(what.kind)
+        if news and isinstance(payload.get("agent_id"), int):
+            announce(self._bus, payload["agent_id"], news, call_id=call_id)
+        for agent_id in freed:
+            announce(self._bus, agent_id, "released", call_id=call_id)
 
     def _publish(self, topic: str, payload: dict[str, Any]) -> None:
         try:
@@ -146,6 +181,45 @@ def _agent_id(session: Session, endpoint: str) -> int | None:
     if not endpoint:
         return None
     return session.scalars(select(Agent.id).where(Agent.extension == endpoint)).first()
+
+
+def _follow_presence(
+    session: Session, call: Call, what: CallActivity, agent_id: int | None
+) -> list[int]:
+    """The agent's presence as app_queue has it (see the table above); the ids of agents
+    freed from an offer of a call whose caller left."""
+    if what.kind == "queue.abandoned":
+        offered = session.scalars(
+            select(AgentPresence).where(
+                AgentPresence.call_id == call.id, AgentPresence.state == PresenceState.OFFERED
+            )
+        ).all()
+        for row in offered:
+            row.state, row.since, row.call_id = PresenceState.AVAILABLE, what.at, None
+        return [row.agent_id for row in offered]
+    if agent_id is None:
+        return []
+    presence = session.scalars(
+        select(AgentPresence).where(AgentPresence.agent_id == agent_id).with_for_update()
+    ).one_or_none()
+    if presence is None:
+        presence = AgentPresence(agent_id=agent_id, state=PresenceState.OFFLINE, since=what.at)
+        session.add(presence)
+    mine = presence.call_id == call.id
+    if what.kind == "agent.called" and presence.state is not PresenceState.ON_CALL:
+        presence.state, presence.call_id, presence.reason = PresenceState.OFFERED, call.id, None
+    elif what.kind == "agent.no_answer" and mine and presence.state is PresenceState.OFFERED:
+        presence.state, presence.call_id = PresenceState.AVAILABLE, None
+    elif what.kind == "agent.connected":
+        presence.state, presence.call_id, presence.reason = PresenceState.ON_CALL, call.id, None
+        if call.answered_at is None:
+            call.agent_id, call.answered_at = agent_id, what.at
+    elif what.kind == "agent.completed" and mine:
+        presence.state, presence.call_id = PresenceState.WRAP_UP, None
+    else:
+        return []
+    presence.since = what.at
+    return []
 
 
 def _update_call(session: Session, call: Call, what: CallActivity) -> None:

@@ -8,6 +8,9 @@
 - ``Action: Ping``: ``Response: Success``, ``Ping: Pong``, ``Timestamp: …``.
 - ``Action: Logoff``: ``Response: Goodbye`` / ``Message: Thanks for all the fish.``,
   then the connection is closed.
+- ``Action: QueuePause``: ``Response: Success`` / ``Message: Interface paused successfully``
+  (or ``unpaused``) for a member of ``queue_members``, else ``Response: Error`` /
+  ``Message: Interface not found`` (app_queue's manager_queue_member_pause).
 - Any action before logging in: ``Response: Error`` / ``Message: Authentication Required``.
 - Every response echoes the action's ``ActionID``; every message ends with an empty line.
 
@@ -124,6 +127,22 @@ class _Session(socketserver.StreamRequestHandler):
                 )
             )
             return True
+        if name.lower() == "queuepause":
+            interface = action.get("Interface", "")
+            if interface not in fake.queue_members:
+                self.send(
+                    message([("Response", "Error"), *echo, ("Message", "Interface not found")])
+                )
+                return True
+            done = (
+                "paused" if action.get("Paused", "").lower() in ("true", "yes", "1") else "unpaused"
+            )
+            self.send(
+                message(
+                    [("Response", "Success"), *echo, ("Message", f"Interface {done} successfully")]
+                )
+            )
+            return True
         if name.lower() == "logoff":
             self.send(
                 message([("Response", "Goodbye"), *echo, ("Message", "Thanks for all the fish.")])
@@ -150,6 +169,7 @@ class FakeAsterisk:
         self.login_delay = login_delay
         self.mute = False
         self.actions: list[dict[str, str]] = []
+        self.queue_members: set[str] = set()  # interfaces in some queue: QueuePause finds them
         self.logins = 0
         self.failed_logins = 0
         self.login_times: list[float] = []  # time.monotonic() of each Login, accepted or not
