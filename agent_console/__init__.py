@@ -52,6 +52,9 @@ def create_app(
     layout.init_app(app)
     for area in (desk, work_orders, wallboard):
         area.init_app(app)
+    from agent_console import recordings
+
+    recordings.init_app(app)
     if not (hotline_config.twilio_account_sid or hotline_config.twilio_auth_token):
         # No telephony account: outbound calls (callbacks, later surveys) ring the simulator.
         app.extensions["hotline.outbound"] = make_provider(hotline_config)

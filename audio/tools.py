@@ -161,12 +161,15 @@ class AudioTools:
         argv += [str(outputs.web)]
         self.run(argv)
 
-    def convert(self, source: Path, output: Path, *, rate: int, codec: str) -> None:
-        """One file → mono at ``rate`` with ``codec`` (the format follows ``output``'s suffix)."""
+    def convert(
+        self, source: Path, output: Path, *, rate: int, codec: str, fmt: str = "", bitrate: str = ""
+    ) -> None:
+        """One file → mono at ``rate`` in ``codec``; ``fmt`` defaults to the name's suffix."""
         self.run(
             [self.ffmpeg, "-nostdin", "-y", "-v", "error", "-i", str(source), "-vn"]
-            + ["-af", RESAMPLE.format(rate=rate), "-ac", "1", "-c:a", codec]
-            + [*_BITEXACT, str(output)]
+            + ["-af", f"aformat=channel_layouts=mono,{RESAMPLE.format(rate=rate)}"]
+            + ["-c:a", codec, *(["-b:a", bitrate] if bitrate else [])]
+            + [*(["-f", fmt] if fmt else []), *_BITEXACT, str(output)]
         )
 
     def probe(self, path: Path) -> dict[str, Any]:

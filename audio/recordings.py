@@ -1,0 +1,81 @@
+"""Callers' recordings (after-hours voicemail, survey comments), kept with their call.
+
+Layout: ``<data dir>/recordings/<call id>/<kind>.wav`` (8 kHz mono 16-bit, what the
+telephone carried) and ``<kind>.mp3`` (for the console's audio player). ``kind``
+names the recording within its call: ``voicemail``, ``survey-comment``,
+``survey-comment-2`` … Files are written under a temporary name and renamed, so a
+half-converted recording is never served.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tempfile
+import wave
+from pathlib import Path
+
+from audio.exceptions import BadRecording
+from audio.tools import TELEPHONE_RATE, AudioTools
+
+FOLDER = "recordings"
+KIND = re.compile(r"[a-z][a-z0-9-]{0,31}")
+MEDIA_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
+WEB_RATE = 16000  # MPEG-2 Layer III: every browser plays it; plenty for telephone speech
+WEB_BITRATE = "32k"
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredRecording:
+    """One recording as kept: its files and length."""
+
+    call_id: int
+    kind: str
+    wav: Path
+    mp3: Path
+    seconds: float
+
+
+def recording_dir(data_dir: Path, call_id: int) -> Path:
+    """The folder of one call's recordings."""
+    return data_dir / FOLDER / str(int(call_id))
+
+
+def recording_path(data_dir: Path, call_id: int, kind: str, fmt: str = "mp3") -> Path:
+    """Where a call's recording of ``kind`` is (or would be) kept in ``fmt``.
+
+    :raises BadRecording: for a kind or format this layout does not have.
+    """
+    if not KIND.fullmatch(kind):
+        raise BadRecording(f"not a recording kind: {kind!r}")
+    if fmt not in MEDIA_TYPES:
+        raise BadRecording(f"recordings are kept as {' or '.join(MEDIA_TYPES)}, not {fmt!r}")
+    return recording_dir(data_dir, call_id) / f"{kind}.{fmt}"
+
+
+def store_recording(
+    tools: AudioTools, source: Path, *, data_dir: Path, call_id: int, kind: str
+) -> StoredRecording:
+    """Convert ``source`` (any format ffmpeg reads) and keep it with call ``call_id``.
+
+    A second recording of the same kind replaces the first.
+    """
+    wav, mp3 = (recording_path(data_dir, call_id, kind, fmt) for fmt in ("wav", "mp3"))
+    wav.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=wav.parent, prefix=".converting-") as tmp:
+        new_wav, new_mp3 = Path(tmp) / wav.name, Path(tmp) / mp3.name
+        tools.convert(source, new_wav, rate=TELEPHONE_RATE, codec="pcm_s16le")
+        tools.convert(source, new_mp3, rate=WEB_RATE, codec="libmp3lame", bitrate=WEB_BITRATE)
+        with wave.open(str(new_wav), "rb") as opened:
+            seconds = opened.getnframes() / opened.getframerate()
+        new_wav.replace(wav)
+        new_mp3.replace(mp3)
+    return StoredRecording(call_id=call_id, kind=kind, wav=wav, mp3=mp3, seconds=seconds)
+
+
+def stored_kinds(data_dir: Path, call_id: int) -> list[str]:
+    """The kinds of recording kept for a call, for the console to offer."""
+    folder = recording_dir(data_dir, call_id)
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.mp3") if KIND.fullmatch(p.stem))

@@ -1,0 +1,106 @@
+"""Recordings play in the console for agents serving the call's community; prompts for anyone."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from audio.recordings import recording_dir
+from models import AuditLog, Call, Direction
+from tests.console.conftest import log_in
+
+
+@pytest.fixture
+def call_id(engine: Engine, estate: dict[str, int], app: Flask) -> int:
+    """A call to 阳光花园 (SH01) with a voicemail kept."""
+    with Session(engine) as s:
+        call = Call(
+            provider="asterisk",
+            provider_call_id="1700000000.1",
+            direction=Direction.INBOUND,
+            community_id=estate["SH01"],
+        )
+        s.add(call)
+        s.commit()
+        found = call.id
+    folder = recording_dir(app.config["HOTLINE"].data_dir, found)
+    folder.mkdir(parents=True)
+    (folder / "voicemail.mp3").write_bytes(b"ID3 not really an mp3")
+    return found
+
+
+def get(client: FlaskClient, url: str, **headers: str) -> tuple[int, bytes, str]:
+    response = client.get(url, headers=headers)
+    try:
+        return response.status_code, response.get_data(), response.mimetype or ""
+    finally:
+        response.close()
+
+
+def test_given_no_login_when_playing_then_sent_to_log_in(client: FlaskClient, call_id: int) -> None:
+    response = client.get(f"/console/calls/{call_id}/recordings/voicemail.mp3")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("login", ["agent1", "supervisor1", "admin"])
+def test_agents_serving_the_community_hear_it(
+    client: FlaskClient, call_id: int, login: str
+) -> None:
+    log_in(client, login)
+    status, body, mimetype = get(client, f"/console/calls/{call_id}/recordings/voicemail.mp3")
+    assert (status, body, mimetype) == (200, b"ID3 not really an mp3", "audio/mpeg")
+
+
+def test_an_agent_of_another_community_gets_404(client: FlaskClient, call_id: int) -> None:
+    log_in(client, "agent3")
+    assert get(client, f"/console/calls/{call_id}/recordings/voicemail.mp3")[0] == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "{id}/recordings/voicemail.wav",  # not kept in that format
+        "{id}/recordings/survey-comment.mp3",  # no such recording
+        "{id}/recordings/voicemail.ogg",  # not a format recordings are kept in
+        "{id}/recordings/..%2Fvoicemail.mp3",
+        "999999/recordings/voicemail.mp3",  # no such call
+    ],
+)
+def test_what_does_not_exist_is_404(client: FlaskClient, call_id: int, path: str) -> None:
+    log_in(client, "admin")
+    assert get(client, "/console/calls/" + path.format(id=call_id))[0] == 404
+
+
+def test_a_playback_is_audited_once_not_per_range(
+    client: FlaskClient, call_id: int, engine: Engine
+) -> None:
+    log_in(client, "agent1")
+    url = f"/console/calls/{call_id}/recordings/voicemail.mp3"
+    assert get(client, url, Range="bytes=0-")[0] == 206
+    assert get(client, url, Range="bytes=4-9")[:2] == (206, b"not re")
+    with Session(engine) as s:
+        rows = s.scalars(select(AuditLog).where(AuditLog.subject_type == "call_recording")).all()
+    assert [(r.action, r.subject_id, r.detail) for r in rows] == [
+        ("view", str(call_id), {"kind": "voicemail"})
+    ]
+
+
+def test_built_prompts_are_served_to_anyone(client: FlaskClient, app: Flask) -> None:
+    folder = Path(app.config["HOTLINE"].data_dir) / "prompts/web/en"
+    folder.mkdir(parents=True)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=d=0.2", str(folder / "menu-main.mp3")],
+        check=True,
+    )
+    status, body, mimetype = get(client, "/prompts/en/menu-main.mp3")
+    assert (status, mimetype) == (200, "audio/mpeg") and len(body) > 500
+    assert get(client, "/prompts/en/menu-invalid.mp3")[0] == 404
+    assert get(client, "/prompts/fr/menu-main.mp3")[0] == 404
+    assert get(client, "/prompts/en/..%2F..%2Fmanifest.mp3")[0] == 404
