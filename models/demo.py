@@ -41,6 +41,7 @@ from models.estate import (
     Unit,
 )
 from models.staff import Agent, AgentRole
+from models.work_orders import Team, Technician
 
 # Login → password of each demo agent; published in the README, never for production.
 DEMO_PASSWORDS: dict[str, str] = {
@@ -119,6 +120,21 @@ _AGENTS = (
     ("supervisor1", "张建华", AgentRole.SUPERVISOR, "1004", ("SH01", "SH02")),
     ("admin", "赵磊", AgentRole.ADMIN, "1005", ("SH01", "SH02")),
 )
+
+# Teams work orders are dispatched to, in each demo community: name, trade, technicians.
+# Technicians' mobiles are ``+861391700<community><team><nn>``, kept out of the residents'.
+_TEAMS = (
+    ("工程部水电组", "plumbing", ("李建军", "周海")),
+    ("工程部电工组", "electrical", ("孙志强", "吴斌")),
+    ("电梯维保组", "lifts", ("郑国华",)),
+    ("秩序维护部", "security", ("钱勇", "冯亮")),
+    ("保洁部", "cleaning", ("何秀英",)),
+)
+
+
+def _technician_phone(community: int, team: int, n: int) -> str:
+    return f"+861391700{community}{team}{n:02d}"
+
 
 # The commonest surnames, weighted by their rough share of the population (‰); Shanghai's
 # own 沈, 顾, 陆, 钱 a little above the national figure.
@@ -268,9 +284,16 @@ def build_demo(session: Session, *, seed: int = 2026) -> DemoSummary:
         buildings += len(building_ids)
         units += [(uid, plan.code) for uid in _insert_units(session, plan, building_ids)]
     reserved = {p.hotline for p in COMMUNITIES} | {p.on_call for p in COMMUNITIES}
+    reserved |= {
+        _technician_phone(c, t, n)
+        for c in range(len(COMMUNITIES))
+        for t, (_, _, names) in enumerate(_TEAMS)
+        for n in range(len(names))
+    }
     people = _Households(rng, reserved).populate(units)
     _insert_people(session, people)
     _add_agents(session, communities)
+    _add_teams(session, communities)
     session.flush()
     roles = Counter(role.value for p in people for _, role in p.units)
     return DemoSummary(
@@ -401,6 +424,20 @@ def _add_agents(session: Session, communities: dict[str, Community]) -> None:
         )
         agent.set_password(DEMO_PASSWORDS[login])
         session.add(agent)
+
+
+def _add_teams(session: Session, communities: dict[str, Community]) -> None:
+    """Each community's teams (工程部, 秩序维护部, 保洁部 …) and their technicians."""
+    for c, plan in enumerate(COMMUNITIES):
+        for t, (name, trade, names) in enumerate(_TEAMS):
+            technicians = [
+                Technician(name=person, phone=_technician_phone(c, t, n))
+                for n, person in enumerate(names)
+            ]
+            community_id = communities[plan.code].id
+            session.add(
+                Team(community_id=community_id, name=name, trade=trade, technicians=technicians)
+            )
 
 
 class _Households:

@@ -23,6 +23,7 @@ from models import (
     WorkOrder,
     WorkOrderChange,
 )
+from models.demo import build_demo
 from models.sla import sla_state
 from models.work_order_catalogue import CATALOGUE, find
 from models.work_order_flow import (
@@ -361,3 +362,19 @@ def test_every_catalogue_entry_has_both_labels_and_unique_codes() -> None:
     assert {"leak", "electrical", "lift", "gas", "doors_locks"} <= {
         e.code for e in CATALOGUE[Category.REPAIR]
     }
+
+
+def test_the_demo_estate_has_teams_and_technicians_in_each_community(session: Session) -> None:
+    build_demo(session)
+    session.commit()
+    teams = session.scalars(select(Team).order_by(Team.id)).all()
+    by_community: dict[int, set[str]] = {}
+    for team in teams:
+        by_community.setdefault(team.community_id, set()).add(team.trade)
+    assert (
+        list(by_community.values())
+        == [{"plumbing", "electrical", "lifts", "security", "cleaning"}] * 2
+    )
+    phones = [t.phone for team in teams for t in team.technicians]
+    assert len(phones) == len(set(phones)) == 16
+    assert all(p and p.startswith("+86139") and len(p) == 14 for p in phones)
