@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 from sqlalchemy import Connection, bindparam, select
@@ -75,6 +76,16 @@ _BY_NUMBER = (
 )
 
 
+@functools.lru_cache(maxsize=1024)
+def cached_e164(raw_number: str | None, region: str = "CN") -> str | None:
+    """:func:`~models.phones.caller_e164`, remembered for the numbers of recent calls.
+
+    Parsing a number costs as much as the lookup's query; a call needs it twice
+    (the lookup, and the call record).
+    """
+    return caller_e164(raw_number, region)
+
+
 def lookup_caller(
     session: Session | Connection, raw_number: str | None, region: str = "CN"
 ) -> list[CallerMatch]:
@@ -84,7 +95,7 @@ def lookup_caller(
 
     A withheld, anonymous or malformed caller ID matches nobody and raises nothing.
     """
-    e164 = caller_e164(raw_number, region)
+    e164 = cached_e164(raw_number, region)
     if e164 is None:
         return []
     people: dict[int, tuple[tuple, list[UnitMatch]]] = {}

@@ -28,7 +28,7 @@ from ivr.agi.exceptions import AGIChannelError, ChannelHungUp
 from ivr.recorder import CallRecorder
 from ivr.speakable import pieces
 from models import utcnow
-from models.phones import caller_e164
+from models.lookup import cached_e164
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class _Run:
         self.community_code = ctx.community.code
         self.recorder.start(
             caller_number=caller,
-            caller_e164=caller_e164(caller, self.script.region),
+            caller_e164=cached_e164(caller, self.script.region),
             dialled_number=dialled,
             community_id=community_id,
             started_at=now.isoformat(),

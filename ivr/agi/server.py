@@ -1,7 +1,8 @@
 """The FastAGI server: where Asterisk's calls come in (``agi://host:4573/script``).
 
 One thread per call; each call's AGI session runs its script synchronously and
-returns to the dialplan, which queues the call with ``Queue()``.
+returns to the dialplan, which queues the call with ``Queue()``. Several
+processes can serve one listening socket (:mod:`ivr.agi.workers`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import socket
 import socketserver
 import threading
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from ivr.agi.channel import Channel
 from ivr.agi.exceptions import AGIChannelError
@@ -38,17 +40,42 @@ class FastAGIServer(socketserver.ThreadingTCPServer):
         scripts: Mapping[str, Script],
         unknown_script: Script,
         read_timeout: float = READ_TIMEOUT_S,
+        listener: socket.socket | None = None,
     ) -> None:
         """:param unknown_script: runs for a script name we do not serve, so the call
-        still reaches a queue."""
+        still reaches a queue.
+        :param listener: a socket already listening (shared by worker processes);
+        ``address`` is then ignored."""
         self.scripts = dict(scripts)
         self.unknown_script = unknown_script
         self.read_timeout = read_timeout
-        super().__init__(address, _Session)
+        self._active = 0
+        self._idle = threading.Condition()
+        super().__init__(address, _Session, bind_and_activate=listener is None)
+        if listener is not None:
+            self.socket.close()
+            self.socket = listener
+            self.server_address = listener.getsockname()
 
     @property
     def port(self) -> int:
         return self.server_address[1]
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._idle:
+            self._active += 1
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        with self._idle:
+            self._active -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no call is in progress (after ``shutdown``); False on the timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active <= 0, timeout)
 
     def start(self) -> threading.Thread:
         """Serve in a background thread (for ``hotline serve`` and tests)."""

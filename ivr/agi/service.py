@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import socket
 import threading
 from pathlib import Path
 
@@ -12,8 +14,9 @@ from hotline.config import Config
 from ivr.agi.channel import Channel
 from ivr.agi.inbound import InboundScript
 from ivr.agi.server import FastAGIServer
+from ivr.agi.workers import WorkerPool, listen
 from ivr.recorder import recover_journals, replay_spool, spool_dir
-from models.db import read_session_factory, session_factory
+from models.db import make_engine, read_session_factory, session_factory
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +30,17 @@ def queue_for_inquiry(channel: Channel) -> None:
 
 
 def build_server(
-    config: Config, engine: Engine, *, host: str | None = None, port: int | None = None
+    config: Config,
+    engine: Engine,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    listener: socket.socket | None = None,
 ) -> FastAGIServer:
-    """The FastAGI server for ``/hotline`` (later ``/survey``), not yet serving."""
+    """The FastAGI server for ``/hotline`` (later ``/survey``), not yet serving.
+
+    :param listener: a socket already listening (a worker's); else it listens itself.
+    """
     inbound = InboundScript(
         sessions=session_factory(engine),
         readers=read_session_factory(engine),
@@ -37,7 +48,42 @@ def build_server(
         region=config.default_region,
     )
     address = (host or config.agi_host, config.agi_port if port is None else port)
-    return FastAGIServer(address, scripts={"hotline": inbound}, unknown_script=queue_for_inquiry)
+    return FastAGIServer(
+        address, scripts={"hotline": inbound}, unknown_script=queue_for_inquiry, listener=listener
+    )
+
+
+def build_worker_server(config: Config, listener: socket.socket) -> FastAGIServer:
+    """In a worker process: its own engine, and the server on the shared socket."""
+    return build_server(config, make_engine(config.effective_database_url), listener=listener)
+
+
+def start_workers(
+    config: Config, workers: int, *, host: str | None = None, port: int | None = None
+) -> WorkerPool:
+    """``workers`` processes serving FastAGI on one socket, watched from this one.
+
+    A worker that dies is replaced, and the calls it was in the middle of are
+    spooled to be written (their callers were queued by the dialplan's fallback).
+
+    :raises OSError: when the address cannot be listened on.
+    """
+    listener = listen(host or config.agi_host, config.agi_port if port is None else port)
+    directory = spool_dir(config)
+
+    def recover() -> None:
+        found = recover_journals(directory)
+        if found:
+            log.warning("%d call(s) were in progress in a worker that stopped; spooled", found)
+
+    pool = WorkerPool(
+        listener,
+        functools.partial(build_worker_server, config),
+        workers=workers,
+        on_worker_exit=recover,
+    )
+    pool.start()
+    return pool
 
 
 def start_spool_replayer(
