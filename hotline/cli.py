@@ -200,20 +200,35 @@ def _daemon_logging() -> None:
 @click.option("--host", help="Address to listen on (default HOTLINE_AGI_HOST).")
 @click.option("--port", type=int, help="Port to listen on (default HOTLINE_AGI_PORT, 4573).")
 @click.option("--no-ami", is_flag=True, help="Do not listen to AMI even if HOTLINE_AMI_URL is set.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes serving calls on the one port (default: one per CPU; 1: this process).",
+)
 @pass_ctx
-def agi(obj: Context, host: str | None, port: int | None, no_ami: bool) -> None:
+def agi(
+    obj: Context, host: str | None, port: int | None, no_ami: bool, workers: int | None
+) -> None:
     """Run the FastAGI server Asterisk calls with AGI(agi://host:4573/hotline)."""
     from hotline.daemons import Daemons
+    from ivr.agi.workers import default_workers
 
     _daemon_logging()
     obj.require_schema()
+    workers = workers or default_workers()
     with Daemons(obj.config, obj.engine) as daemons:
         daemons.start_spool()
-        server = daemons.start_agi(host, port)
+        if workers == 1:
+            served_on = daemons.start_agi(host, port).port
+        else:
+            served_on = daemons.start_agi_workers(workers, host, port).port
         listener = None if no_ami else daemons.start_ami()
         if listener is not None:
             click.echo(f"AMI listener for {listener.settings}")
-        click.echo(f"FastAGI on {host or obj.config.agi_host}:{server.port} (scripts: hotline)")
+        click.echo(
+            f"FastAGI on {host or obj.config.agi_host}:{served_on} (scripts: hotline;"
+            f" {workers} worker process{'es' if workers > 1 else ''})",
+        )
         daemons.wait()
 
 
