@@ -25,7 +25,10 @@ class AsteriskLeg:
         """``pcm`` cut into 320-byte frames, as Asterisk sends it (the last may be short)."""
         for start in range(0, len(pcm), FRAME):
             chunk = pcm[start : start + FRAME]
-            self.sock.sendall(bytes([0x10]) + len(chunk).to_bytes(2, "big") + chunk)
+            try:
+                self.sock.sendall(bytes([0x10]) + len(chunk).to_bytes(2, "big") + chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the server ended the leg (it has heard enough), as Asterisk would see
 
     def send_raw(self, data: bytes) -> None:
         self.sock.sendall(data)
@@ -36,8 +39,11 @@ class AsteriskLeg:
     def received(self) -> bytes:
         """Everything the server sent until it closed the connection."""
         data = b""
-        while chunk := self.sock.recv(4096):
-            data += chunk
+        try:
+            while chunk := self.sock.recv(4096):
+                data += chunk
+        except ConnectionResetError:
+            pass  # the server closed with our bytes unread: the kernel resets
         return data
 
     def close(self) -> None:
