@@ -208,6 +208,11 @@ class Prefill:
     unit: Unit | None = None
     resident: Resident | None = None
 
+    @property
+    def occupants(self) -> list[Resident]:
+        """The people on file for the unit, for the agent to pick the caller from."""
+        return [o.resident for o in self.unit.occupancies] if self.unit else []
+
 
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None

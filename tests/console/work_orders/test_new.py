@@ -244,3 +244,15 @@ def test_a_common_area_order_needs_where(
     response = client.post(NEW, data=form | {"location_detail": "5栋1单元3楼楼道"})
     order = order_of(engine, int(response.location.rsplit("/", 1)[1]))
     assert (order.location, order.location_detail) == (Location.COMMON_AREA, "5栋1单元3楼楼道")
+
+
+def test_from_a_unit_alone_the_agent_picks_the_resident_among_its_occupants(
+    client: FlaskClient, places: Places, engine: Engine
+) -> None:
+    token = as_agent(client, "agent1")
+    page = client.get(f"{NEW}?unit={places.unit}").get_data(as_text=True)
+    assert f'<option value="{places.resident}">李明</option>' in page
+    form = leak_form(token, places, resident=str(places.resident), call="")
+    response = client.post(NEW, data=form)
+    order = order_of(engine, int(response.location.rsplit("/", 1)[1]))
+    assert (order.unit_id, order.resident_id, order.call_id) == (places.unit, places.resident, None)
