@@ -28,6 +28,7 @@ import logging
 import time
 from typing import Any, Protocol
 
+from audio.speech.engine import UNKNOWN_WORD
 from audio.speech.recognizer import SpeechService
 from ivr.audiosocket.server import AudioSocketServer, Heard, Listening
 from ivr.flow import Gather
@@ -62,7 +63,10 @@ class SpeechGather:
         """
         if not gather.speech or not self.speech.enabled:
             return None
-        listening = self.server.expect(grammar=self.speech.grammar(gather.language, gather.hints))
+        grammar = self.speech.grammar(gather.language, gather.hints)
+        if not grammar or grammar == [UNKNOWN_WORD]:
+            return None  # the model knows none of the menu's words (another language's model)
+        listening = self.server.expect(grammar=grammar)
         group = listening.uuid.hex
         channel.execute("SET VARIABLE", "SPYGROUP", group)
         # exten type, 5 arguments, then the 'a' option: do not wait for the leg to answer

@@ -143,3 +143,12 @@ def test_given_keys_only_or_speech_off_when_started_then_nothing_is_sent(
         gather.speech = SpeechService(None)
     assert gather.start(asterisk, keys_only if speech_on else MENU) is None
     assert asterisk.commands == []
+
+
+def test_given_a_model_that_knows_none_of_the_menus_words_when_started_then_keypad_only(
+    engine: FakeEngine, gather: SpeechGather
+) -> None:
+    engine.vocabulary = {"[unk]"}  # e.g. an English model on a Mandarin call
+    asterisk = FakeAsterisk(gather.server.port)
+    assert gather.start(asterisk, MENU) is None
+    assert asterisk.commands == []
