@@ -77,10 +77,15 @@ def index() -> ResponseReturnValue:
     scope = community_scope()
     filters = services.Filters.from_args(request.args, scope)
     with readers() as session:
-        found = services.list_orders(session, scope, filters, utcnow())
+        found, more = services.list_orders(session, scope, filters, utcnow())
         choices = services.communities(session, scope)
         return render_template(
-            "work_orders/index.html", rows=found, filters=filters, communities=choices
+            "work_orders/index.html",
+            rows=found,
+            more=more,
+            filters=filters,
+            communities=choices,
+            page_args={k: v for k, v in request.args.items() if k != "page"},
         )
 
 

@@ -41,7 +41,7 @@ from models.work_orders import (
 )
 
 log = logging.getLogger(__name__)
-PAGE = 100  # newest orders a list shows
+PAGE = 50  # orders a list page shows
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 FORM_FORMAT = "%Y-%m-%dT%H:%M"  # <input type="datetime-local">
 
@@ -138,6 +138,7 @@ class Filters:
     category: Category | None = None
     community_id: int | None = None
     overdue: bool = False
+    page: int = 1
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], scope: frozenset[int]) -> Filters:
@@ -151,13 +152,15 @@ class Filters:
             if community.isdigit() and int(community) in scope
             else None,
             overdue=args.get("overdue") == "1",
+            page=max(1, min(int(page), 10_000)) if (page := args.get("page", "")).isdigit() else 1,
         )
 
 
 def list_orders(
     session: Session, scope: frozenset[int], filters: Filters, now: dt.datetime
-) -> list[Row]:
-    """The newest orders of the agent's communities that pass ``filters``."""
+) -> tuple[list[Row], bool]:
+    """A page of the orders of the agent's communities that pass ``filters``, newest first;
+    and whether older ones follow."""
     query = select(WorkOrder).where(WorkOrder.community_id.in_(scope))
     if filters.status == "active":
         query = query.where(WorkOrder.status.in_(ACTIVE))
@@ -169,8 +172,13 @@ def list_orders(
         query = query.where(WorkOrder.community_id == filters.community_id)
     if filters.overdue:
         query = query.where(overdue_clause(now))
-    query = query.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc()).limit(PAGE)
-    return rows(session, session.scalars(with_places(query)).unique().all(), now)
+    query = (
+        query.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
+        .offset((filters.page - 1) * PAGE)
+        .limit(PAGE + 1)  # one more tells whether an older page exists
+    )
+    found = session.scalars(with_places(query)).unique().all()
+    return rows(session, found[:PAGE], now), len(found) > PAGE
 
 
 def my_orders(

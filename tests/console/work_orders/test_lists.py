@@ -163,3 +163,20 @@ def test_countdowns_carry_their_deadline_for_the_script(
     assert len(dues) == 2  # the late and the fresh order; the completed one's clock stopped
     assert all(dt.datetime.fromisoformat(d).tzinfo is not None for d in dues)
     assert '<meta name="server-now"' in page and "/static/work_orders.js" in page
+
+
+def test_the_list_pages_fifty_orders_at_a_time_keeping_the_filters(
+    client: FlaskClient, engine: Engine, places: Places
+) -> None:
+    ids = [
+        open_order(engine, places.sh01, "agent1", now=LONG_AGO + dt.timedelta(minutes=n))
+        for n in range(51)
+    ]
+    as_agent(client, "agent1")
+    first = client.get("/console/work-orders/?overdue=1").get_data(as_text=True)
+    assert len(numbers(first)) == 50 and numbers(first)[0] == number(engine, ids[-1])
+    assert 'rel="next" href="/console/work-orders/?page=2&amp;overdue=1"' in first
+    assert 'rel="prev"' not in first
+    second = client.get("/console/work-orders/?overdue=1&page=2").get_data(as_text=True)
+    assert numbers(second) == [number(engine, ids[0])]
+    assert 'rel="prev"' in second and 'rel="next"' not in second
