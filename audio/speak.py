@@ -89,6 +89,8 @@ def _value(field: str, params: Mapping[str, Any], language: str, code: str) -> l
     text = "" if value is None or isinstance(value, bool) else str(value).strip()
     if field == "community":
         return [f"community.{code}"] if code else []
+    if field == "place":
+        return _place(params, language)
     if field.endswith("_part"):
         return _fragment(field.removesuffix("_part"), params, language, code)
     if not text:
@@ -98,13 +100,25 @@ def _value(field: str, params: Mapping[str, Any], language: str, code: str) -> l
         return clock(int(match["hour"]), int(match["minute"]), language) if match else []
     if field == "status":
         return [f"status.{text}"]
-    if field in ("address", "place"):
+    if field == "address":
         return address(text, language)
+    if field == "building":
+        return _label(text, language)
     if field in ("position", "minutes") and text.isdigit():
         return _count(field, int(text), language)
     if field == "when":
         return when(text, language)
     return characters(text)  # work_order, number, building, room, digit
+
+
+def _place(params: Mapping[str, Any], language: str) -> list[str]:
+    """The unit found: its address, else the building and room the caller typed."""
+    if params.get("address"):
+        return address(str(params["address"]), language)
+    building, room = str(params.get("building") or ""), str(params.get("room") or "")
+    if not (building or room):
+        return []
+    return address(f"{building}栋{room}", language)
 
 
 def _fragment(kind: str, params: Mapping[str, Any], language: str, code: str) -> list[str]:

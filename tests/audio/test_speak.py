@@ -146,3 +146,28 @@ def test_waiting_minutes_in_english_say_minutes() -> None:
         "number.12",
         "queue.wait.part2",
     ]
+
+
+@pytest.mark.parametrize(
+    ("params", "zh", "en"),
+    [
+        (
+            {"address": "3栋1502", "building": "3", "room": "1502"},
+            "您的房屋是三栋一五零二室",
+            "We found building three room one five zero two",
+        ),
+        (
+            {"building": "12", "room": "0901"},
+            "您的房屋是十二栋零九零一室",
+            "We found building twelve room zero nine zero one",
+        ),
+    ],
+)
+def test_the_unit_found_is_read_back(params: dict[str, str], zh: str, en: str) -> None:
+    assert words(speak.sequence(Say("id.confirm", params, "zh-CN")), "zh-CN").startswith(zh)
+    assert words(speak.sequence(Say("id.confirm", params, "en")), "en").startswith(en)
+
+
+def test_a_unit_not_found_names_building_and_room() -> None:
+    say = Say("id.not_found", {"building": "12", "room": "1502"}, "zh-CN")
+    assert words(speak.sequence(say), "zh-CN") == "对不起，没有找到十二栋一五零二室，请重新输入。"
