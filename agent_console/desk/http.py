@@ -6,6 +6,7 @@
 - ``POST /presence``: ``state`` (available | paused | offline), ``reason``, ``reason_text``.
 - ``GET  /calls/<id>/card``: the screen-pop card (HTML); ``?resident=&unit=`` to choose.
 - ``POST /calls/<id>/answer`` | ``/decline``: the call offered to this agent.
+- ``POST /calls/<id>/hang-up``: the agent ends the call they are on (then wrap-up).
 - ``POST /calls/<id>/wrap-up``: ``code``, ``notes``, ``then``, ``reason``, ``reason_text``.
 - ``POST /calls/<id>/unmask``: the caller's whole number (supervisors and up; audited).
 - ``GET  /residents?q=``: unknown callers: residents by address or name (JSON).
@@ -233,6 +234,23 @@ def decline(call_id: int) -> Response:
         services.decline(session, agent, call_id, now=utcnow())
         session.commit()
         _announce(agent.id, "released", call_id=call_id)
+        return jsonify(_state(session, agent.id))
+
+
+@bp.post("/calls/<int:call_id>/hang-up")
+@login_required
+def hang_up(call_id: int) -> Response:
+    agent = _agent()
+    with _sessions() as session:
+        services.hang_up(
+            session,
+            agent,
+            call_id,
+            now=utcnow(),
+            simulated=current_app.extensions.get(SIMULATED_CALLS),
+        )
+        session.commit()
+        _announce(agent.id, "presence", call_id=call_id)
         return jsonify(_state(session, agent.id))
 
 

@@ -158,6 +158,34 @@ def decline(session: Session, agent: Agent, call_id: int, *, now: dt.datetime) -
     session.flush()
 
 
+def hang_up(
+    session: Session, agent: Agent, call_id: int, *, now: dt.datetime, simulated: Any
+) -> None:
+    """The agent ends the conversation: wrap-up; a simulated caller is hung up too.
+
+    Always possible for the call the agent is on, so that a caller's page closed
+    without hanging up (or a restarted simulator) never keeps the agent on it.
+
+    :raises NotOffered: the agent is not on this call.
+    """
+    presence = presence_of(session, agent.id, lock=True)
+    if presence is None or presence.state is not PresenceState.ON_CALL:
+        raise NotOffered(_("You are not on this call."))
+    if presence.call_id != call_id:
+        raise NotOffered(_("You are not on this call."))
+    call = session.get_one(Call, call_id)
+    if simulated is not None:
+        try:
+            simulated.hang_up_by_agent(call.provider_call_id)
+        except KeyError:
+            pass  # the simulator no longer knows it: the caller is gone already
+    session.add(
+        CallEvent(call_id=call_id, at=now, kind="agent.hung_up", data={"agent_id": agent.id})
+    )
+    presence.state, presence.since, presence.call_id = PresenceState.WRAP_UP, now, None
+    session.flush()
+
+
 def _simulated(simulated: Any, call: Call) -> bool:
     """Whether ``call`` is one the simulator's page placed and still waits in a queue."""
     try:

@@ -53,6 +53,7 @@ class SimulatedCall:
     queue: str = ""
     enqueued: dt.datetime | None = None
     answered_by: str = ""
+    agent_hung_up: bool = False
     ended: bool = False
 
     @property
@@ -69,6 +70,7 @@ class QueuePlace:
     size: int
     waited_s: int
     answered_by: str
+    agent_hung_up: bool = False  # the agent ended the conversation from the console
 
     def wait_params(self) -> dict[str, str]:
         """The parameters Twilio adds to a wait URL request."""
@@ -140,6 +142,14 @@ class SimulatedCalls:
                 raise NoSuchCall(sid)
             call.answered_by = agent
 
+    def hang_up_by_agent(self, sid: str) -> None:
+        """The agent ended the conversation: the page hears it and hangs up the caller."""
+        with self._lock:
+            call = self._calls.get(sid)
+            if call is None or not call.answered_by:
+                raise NoSuchCall(sid)
+            call.agent_hung_up = True
+
     def end(self, sid: str) -> None:
         """The call is over: it is forgotten."""
         with self._lock:
@@ -163,4 +173,6 @@ class SimulatedCalls:
         position = line.index(call) + 1 if call in line else 0
         assert call.enqueued is not None
         waited = int((self._clock() - call.enqueued).total_seconds())
-        return QueuePlace(call.queue, position, len(line), max(waited, 0), call.answered_by)
+        return QueuePlace(
+            call.queue, position, len(line), max(waited, 0), call.answered_by, call.agent_hung_up
+        )

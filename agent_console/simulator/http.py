@@ -283,6 +283,7 @@ def _queue(place: Any) -> dict[str, Any] | None:
         "size": place.size,
         "waited": place.waited_s,
         "answered_by": place.answered_by,
+        "agent_hung_up": place.agent_hung_up,
     }
 
 

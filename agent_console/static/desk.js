@@ -151,6 +151,7 @@
   });
   $("answer").addEventListener("click", () => state.call && act(`${urls.calls}${state.call.id}/answer`));
   $("decline").addEventListener("click", () => state.call && act(`${urls.calls}${state.call.id}/decline`));
+  $("hang-up").addEventListener("click", () => state.call && act(`${urls.calls}${state.call.id}/hang-up`));
 
   $("wrap-up").addEventListener("submit", async (event) => {
     event.preventDefault();

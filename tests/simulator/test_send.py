@@ -68,6 +68,7 @@ def test_given_a_choice_then_enqueued_and_the_wait_url_hears_its_place(
         "size": 1,
         "waited": 0,
         "answered_by": "",
+        "agent_hung_up": False,
     }
     assert "您现在排在第1位。" in [say.text for say in twiml(wait["twiml"]).iter("Say")]
 
@@ -84,6 +85,10 @@ def test_when_an_agent_answers_then_the_waiting_page_learns_it(
     state = page.get(f"/simulator/calls/{sid}").get_json()
     assert state["queue"]["answered_by"] == "agent1"
     assert calls.waiting() == []
+    # The agent ends the conversation on the desk: the page hears it and hangs up.
+    calls.hang_up_by_agent(sid)
+    state = page.get(f"/simulator/calls/{sid}").get_json()
+    assert state["queue"]["agent_hung_up"] is True
 
 
 def test_when_the_caller_hangs_up_then_status_callback_and_the_call_is_forgotten(

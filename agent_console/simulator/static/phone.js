@@ -487,7 +487,25 @@
     call.answeredBy = agent;
     setState("connected", agent);
     log("event", `✅ 已接通客服 connected to ${agent}`);
+    const talking = call;
+    const watch = setInterval(async () => {
+      // The agent may end the conversation from the console's desk.
+      if (talking.over || talking.hungUp) return clearInterval(watch);
+      try {
+        const state = await api(urls.state + encodeURIComponent(talking.sid));
+        if (state.queue && state.queue.agent_hung_up && !talking.hungUp) {
+          clearInterval(watch);
+          log("event", "客服已挂断 the agent hung up");
+          talking.hungUp = true;
+          $("hangup").disabled = true;
+          talking.hangUp();
+        }
+      } catch (_) {
+        /* the next question will tell */
+      }
+    }, 2000);
     await call.stop; // the caller talks until hanging up
+    clearInterval(watch);
     return STOP;
   }
 

@@ -38,10 +38,12 @@ def until(condition: Callable[[], bool], step: Callable[[], object], timeout: fl
         time.sleep(0.2)
 
 
+@pytest.mark.parametrize("agent_hangs_up", [False, True], ids=["caller-hangs-up", "agent-hangs-up"])
 def test_the_desk_pops_the_call_the_agent_answers_and_wraps_up(
     browser: Any,  # noqa: F811
     page: Any,  # noqa: F811
     server: tuple[str, Flask],  # noqa: F811
+    agent_hangs_up: bool,
 ) -> None:
     base, app = server
     config: Config = dataclasses.replace(app.config["HOTLINE"], wrap_up_seconds="0")
@@ -81,7 +83,10 @@ def test_the_desk_pops_the_call_the_agent_answers_and_wraps_up(
         desk.locator("#presence-state[data-state=on_call]").wait_for(timeout=STATE_TIMEOUT_MS)
         page.locator("#phone[data-state=connected]").wait_for(timeout=STATE_TIMEOUT_MS)
 
-        page.locator("#hangup").click()
+        if agent_hangs_up:
+            desk.locator("#hang-up").click()
+        else:
+            page.locator("#hangup").click()
         page.locator("#phone[data-state=ended]").wait_for(timeout=STATE_TIMEOUT_MS)
         until(lambda: desk.locator("#wrap-up-box").is_visible(), dispatcher.run_once)
         desk.locator("#wrap-up select[name=code]").select_option("resolved")

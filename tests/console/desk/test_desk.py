@@ -26,6 +26,7 @@ ROUTES = [
     ("get", "/console/desk/calls/1/card"),
     ("post", "/console/desk/calls/1/answer"),
     ("post", "/console/desk/calls/1/decline"),
+    ("post", "/console/desk/calls/1/hang-up"),
     ("post", "/console/desk/calls/1/wrap-up"),
     ("post", "/console/desk/calls/1/unmask"),
     ("get", "/console/desk/residents?q=3"),
@@ -293,3 +294,33 @@ def test_the_queues_wrap_up_time_keeps_the_agent_in_wrap_up_after_the_notes(
     assert 40 < (until - utcnow()).total_seconds() <= 50
     early = client.post("/console/desk/presence", json={"state": "available"}, headers=headers)
     assert early.status_code == 409
+
+
+def test_the_agent_hangs_up_a_simulated_call_and_goes_to_wrap_up(
+    app: Flask, client: FlaskClient, engine: Engine, make_call: Callable[..., int]
+) -> None:
+    call = make_call(WANG)
+    calls = simulated_call(app, engine, call)
+    put(engine, "agent1", PresenceState.OFFERED, call)
+    logged_in(client, "agent1")
+    headers = token(client)
+    assert client.post(f"/console/desk/calls/{call}/hang-up", headers=headers).status_code == 409
+    client.post(f"/console/desk/calls/{call}/answer", headers=headers)
+    done = client.post(f"/console/desk/calls/{call}/hang-up", headers=headers)
+    assert done.status_code == 200
+    assert done.json["presence"]["state"] == "wrap_up" and done.json["call"] is None
+    assert done.json["wrap_up"]["call_id"] == call
+    with Session(engine) as s:
+        place = calls.place_of(s.get_one(Call, call).provider_call_id)
+    assert place is not None and place.agent_hung_up is True
+
+
+def test_an_agent_on_a_call_the_simulator_forgot_can_still_hang_up(
+    client: FlaskClient, engine: Engine, make_call: Callable[..., int]
+) -> None:
+    call = make_call(WANG)
+    answered(engine, "agent1", call)
+    put(engine, "agent1", PresenceState.ON_CALL, call)
+    logged_in(client, "agent1")
+    done = client.post(f"/console/desk/calls/{call}/hang-up", headers=token(client))
+    assert done.status_code == 200 and done.json["presence"]["state"] == "wrap_up"
