@@ -134,6 +134,11 @@ class AudioSocketServer(socketserver.ThreadingTCPServer):
             self._expected[listening.uuid] = listening
         return listening
 
+    def opened(self, change: int) -> None:
+        """Count a connection opening (+1) or closing (-1)."""
+        with self._lock:
+            self.connections += change
+
     def claim(self, call: uuidlib.UUID) -> Listening | None:
         """The gather a new connection belongs to (each is claimed once)."""
         with self._lock:
@@ -161,7 +166,7 @@ class _Connection(socketserver.BaseRequestHandler):
         sock.settimeout(self.server.read_timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._reader = sock.makefile("rb")
-        self.server.connections += 1
+        self.server.opened(+1)
         listening: Listening | None = None
         try:
             listening = self._claim()
@@ -177,7 +182,7 @@ class _Connection(socketserver.BaseRequestHandler):
             if listening is not None:
                 listening.finish(None, "error")
         finally:
-            self.server.connections -= 1
+            self.server.opened(-1)
             self._hang_up(sock)
 
     def _read(self) -> protocol.Frame | None:

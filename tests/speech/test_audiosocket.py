@@ -227,7 +227,7 @@ def test_given_a_slow_recogniser_when_the_waiter_has_a_deadline_then_it_is_kept(
     leg.send_audio(tone(200) + silence(400))
     started = time.monotonic()
     assert listening.wait(0.3) is None  # the menu goes on with the keypad
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 1.0
     listening.cancel()
     leg.close()
 

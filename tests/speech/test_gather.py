@@ -87,7 +87,7 @@ def test_given_a_speech_menu_when_started_then_asterisk_opens_a_spy_leg_to_the_s
     ]
     started = time.monotonic()
     assert gather.wait(asterisk, listening, timeout_s=5) == Heard(text="漏水")
-    assert time.monotonic() - started < 1.5  # 0.3 s of words, 0.16 s of quiet, not 5 s
+    assert time.monotonic() - started < 2.5  # 0.3 s of words, 0.16 s of quiet, not 5 s
     assert all(c[0] == "WAIT FOR DIGIT" for c in asterisk.commands[2:])
 
 
@@ -107,7 +107,7 @@ def test_given_silence_when_the_timeout_passes_then_none(gather: SpeechGather) -
     assert listening is not None
     started = time.monotonic()
     assert gather.wait(asterisk, listening, timeout_s=0.4) is None
-    assert 0.35 < time.monotonic() - started < 1.0
+    assert 0.35 < time.monotonic() - started < 2.0
 
 
 def test_given_asterisk_never_connects_when_waiting_then_keypad_only_within_the_timeout(
@@ -117,7 +117,7 @@ def test_given_asterisk_never_connects_when_waiting_then_keypad_only_within_the_
     asterisk = FakeAsterisk(gather.server.port)
     started = time.monotonic()
     assert gather.wait(asterisk, listening, timeout_s=0.3) is None
-    assert time.monotonic() - started < 0.8
+    assert time.monotonic() - started < 2.0
 
 
 def test_given_a_slow_recogniser_when_speech_has_ended_then_given_up_within_the_bound(
@@ -129,7 +129,7 @@ def test_given_a_slow_recogniser_when_speech_has_ended_then_given_up_within_the_
     asterisk = FakeAsterisk(gather.server.port)
     started = time.monotonic()
     assert gather.wait(asterisk, listening, timeout_s=5) is None
-    assert time.monotonic() - started < gather.speech.timeout_s + 0.3
+    assert time.monotonic() - started < gather.speech.timeout_s + 1.0  # not the 5 s timeout
     assert gather.speech.health()["timeouts"] == 1
 
 

@@ -71,7 +71,7 @@ def test_given_a_slow_recogniser_when_recognising_then_none_within_the_bound() -
     service = SpeechService(engine, timeout_s=0.2)
     started = time.monotonic()
     assert service.recognise(tone(200)) is None
-    assert time.monotonic() - started < 0.6
+    assert time.monotonic() - started < 1.2  # the bound, not the recogniser's 2 s
     health = service.health()
     assert (health["status"], health["timeouts"], health["failures"]) == ("degraded", 1, 0)
     assert "longer than 0.2s" in health["last_problem"]
@@ -98,7 +98,7 @@ def test_given_every_worker_stuck_when_another_call_asks_then_it_still_gets_none
     assert service.recognise(tone(200)) is None  # the one worker is now stuck for a while
     started = time.monotonic()
     assert service.recognise(tone(200)) is None
-    assert time.monotonic() - started < 0.4
+    assert time.monotonic() - started < 1.0  # the bound, not the stuck worker's 1.5 s
     service.close()
 
 

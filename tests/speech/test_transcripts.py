@@ -119,6 +119,6 @@ def test_given_speech_off_or_a_full_queue_when_submitting_then_refused_at_once(
     started = time.monotonic()
     assert full.submit(call_id=1, recording="voicemail", source=b"")
     assert not full.submit(call_id=1, recording="voicemail", source=b"")  # not started: full
-    assert time.monotonic() - started < 0.1
+    assert time.monotonic() - started < 0.5
     assert full.counts["dropped"] == 1
     speech.close()
