@@ -1,10 +1,11 @@
-"""``hotline prompts build`` and ``hotline prompts check``."""
+"""``hotline prompts build``, ``hotline prompts check`` and ``hotline recordings collect``."""
 
 from __future__ import annotations
 
 import logging
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,6 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from audio.build import BuildReport, PromptBuilder, prompts_dir
 from audio.catalogue import LANGUAGES, Catalogue, CommunityName, build_catalogue
+from audio.fetch import RecordingSource
+from audio.recordings import collect_recordings
 from audio.tools import AudioTools
 from hotline.exceptions import HotlineError
 
@@ -98,3 +101,30 @@ def _summary(report: BuildReport, seconds: float, builder: PromptBuilder) -> str
         f"{len(report.removed)} removed in {seconds:.1f} s; "
         f"{builder.root} holds {size / 1e6:.1f} MB"
     )
+
+
+@click.group("recordings")
+def recordings() -> None:
+    """Callers' recordings (voicemail), kept with their calls for the console."""
+
+
+@recordings.command("collect")
+@click.pass_obj
+def collect_cmd(obj: Any) -> None:
+    """Fetch and convert every recording a call left that is not kept yet; exit 1 on failures."""
+    obj.require_schema()
+    config = obj.config
+    source = RecordingSource(
+        asterisk_sounds_dir=Path(config.asterisk_sounds_dir),
+        twilio_account_sid=config.twilio_account_sid,
+        twilio_auth_token=config.twilio_auth_token,
+    )
+    with obj.session() as session:
+        done = collect_recordings(
+            session, tools=AudioTools(), source=source, data_dir=config.data_dir
+        )
+    for call_id, reason in done.failed:
+        click.echo(f"call {call_id}: {reason}", err=True)
+    click.echo(f"{len(done.stored)} recording(s) kept, {len(done.failed)} not")
+    if done.failed:
+        raise SystemExit(1)

@@ -10,14 +10,24 @@ half-converted recording is never served.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import tempfile
 import wave
 from pathlib import Path
 
-from audio.exceptions import BadRecording
-from audio.tools import TELEPHONE_RATE, AudioTools
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from audio.exceptions import AudioError, BadRecording
+from audio.fetch import RecordingSource
+from audio.tools import TELEPHONE_RATE, AudioTools
+from models import CallEvent
+
+log = logging.getLogger(__name__)
+
+# The call events that carry a caller's recording (its ``ref``), and the kind it is kept as.
+RECORDING_EVENTS = {"call.message": "voicemail"}
 FOLDER = "recordings"
 KIND = re.compile(r"[a-z][a-z0-9-]{0,31}")
 MEDIA_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
@@ -79,3 +89,40 @@ def stored_kinds(data_dir: Path, call_id: int) -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(p.stem for p in folder.glob("*.mp3") if KIND.fullmatch(p.stem))
+
+
+@dataclasses.dataclass
+class Collected:
+    """What :func:`collect_recordings` kept, and what it could not (call id, reason)."""
+
+    stored: list[StoredRecording] = dataclasses.field(default_factory=list)
+    failed: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+
+
+def collect_recordings(
+    session: Session, *, tools: AudioTools, source: RecordingSource, data_dir: Path
+) -> Collected:
+    """Fetch, convert and keep every recording the calls' events name and that is not kept yet."""
+    done = Collected()
+    events = session.execute(
+        select(CallEvent.call_id, CallEvent.kind, CallEvent.data)
+        .where(CallEvent.kind.in_(RECORDING_EVENTS))
+        .order_by(CallEvent.id)
+    )
+    for call_id, event_kind, data in events:
+        kind, ref = RECORDING_EVENTS[event_kind], str((data or {}).get("ref") or "")
+        if not ref or kind in stored_kinds(data_dir, call_id):
+            continue
+        try:
+            with tempfile.TemporaryDirectory(prefix="hotline-recording-") as tmp:
+                fetched = Path(tmp) / "source"
+                source.fetch(ref, fetched)
+                kept = store_recording(
+                    tools, fetched, data_dir=data_dir, call_id=call_id, kind=kind
+                )
+        except AudioError as exc:
+            log.warning("call %s: recording %s not kept: %s", call_id, ref, exc)
+            done.failed.append((call_id, str(exc)))
+        else:
+            done.stored.append(kept)
+    return done

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from audio.commands import prompts as prompts_commands
+from audio.commands import recordings as recordings_commands
 from hotline.config import Config, load_config
 from hotline.exceptions import HotlineError, ImportRejected
 from models.db import check_connection, current_revision, head_revision, make_engine, upgrade
@@ -295,6 +296,7 @@ def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> No
 
 
 cli.add_command(prompts_commands)
+cli.add_command(recordings_commands)
 
 
 def main() -> None:
