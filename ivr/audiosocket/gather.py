@@ -89,7 +89,10 @@ class SpeechGather:
                 if heard is not None:
                     return heard
                 now = time.monotonic()
-                if self._given_up(listening, now, deadline):
+                if listening.done:  # the leg ended without words: the keypad until the timeout
+                    if now >= deadline:
+                        return None
+                elif self._given_up(listening, now, deadline):
                     return None
                 key = self._key(channel, self.poll_ms)
                 if key:

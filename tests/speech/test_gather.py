@@ -152,3 +152,15 @@ def test_given_a_model_that_knows_none_of_the_menus_words_when_started_then_keyp
     asterisk = FakeAsterisk(gather.server.port)
     assert gather.start(asterisk, MENU) is None
     assert asterisk.commands == []
+
+
+def test_given_speech_with_no_words_when_the_leg_ends_then_keys_still_count_until_the_timeout(
+    engine: FakeEngine, gather: SpeechGather
+) -> None:
+    engine.words = ""  # a cough: loud, but no word of the grammar
+    asterisk = FakeAsterisk(gather.server.port, speak=tone(200) + silence(400), key_after_s=1.5)
+    listening = gather.start(asterisk, MENU)
+    assert listening is not None
+    assert gather.wait(asterisk, listening, timeout_s=4) == Heard(digits="2")
+    assert listening.reason == "no words recognised"
+    assert gather.speech.health()["timeouts"] == 0
