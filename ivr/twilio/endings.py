@@ -34,11 +34,11 @@ from ivr.flow.context import ZH
 from ivr.flow.outcomes import ABANDONED
 from ivr.flow.policy import BASE_PRIORITY, EMERGENCY, INQUIRY, QUEUES
 from ivr.twilio import twiml
-from ivr.twilio.record import writing
 from ivr.twilio.store import BRIDGED, StoredCall
 from ivr.twilio.turn import PROVIDER, Turn, first, stored_call
 from ivr.twilio.webhook import FINAL_STATUSES, Form, count
 from models import Call, utcnow
+from models.db import writers_lock
 from models.phones import caller_e164
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,7 @@ def _locked(turn: Turn, change: Change) -> bool:
     the decision is not).
     """
     try:
-        with turn.calls.sessions() as session, writing(session.get_bind()):
+        with turn.calls.sessions() as session, writers_lock(session.get_bind().engine):
             call = session.scalars(
                 select(Call)
                 .where(Call.provider == PROVIDER, Call.provider_call_id == turn.sid)

@@ -13,33 +13,27 @@ A worker that dies in the middle of a webhook loses that webhook's operations
 (Twilio gets no answer either); everything earlier is in the database already.
 
 On SQLite, the gunicorn workers queue for the one writer on a lock file
-(:func:`writing`): SQLite's own busy handler makes a waiting writer sleep for
-1, 2, 5, 10 … ms between tries, so two processes writing 200 times a second
-wait for each other's sleeps rather than each other's writes.
+(:func:`models.db.writers_lock`): SQLite's own busy handler makes a waiting
+writer sleep for 1, 2, 5, 10 … ms between tries, so two processes writing 200
+times a second would wait for each other's sleeps rather than each other's writes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import json
 import logging
-import os
-import threading
 import uuid
-import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, bindparam, case, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.pool import Pool
 
 from models import Call, CallEvent, Direction, utcnow
-from models.db import write_lock
+from models.db import writers_lock
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +146,7 @@ class WebhookRecord:
             return
         try:
             engine = self._engine()
-            with writing(engine), engine.begin() as conn:
+            with writers_lock(engine), engine.begin() as conn:
                 call_id = write(conn, self._ids(), self.call_id, self._pending)
         except IntegrityError as exc:
             if self.new_call and self.call_id is None:
@@ -260,57 +254,3 @@ def _now() -> str:
 
 def _when(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
-
-
-# --- one SQLite writer at a time, across processes -------------------------------------------
-
-_LOCK_FILES: weakref.WeakKeyDictionary[Pool, tuple[int, int]] = weakref.WeakKeyDictionary()
-_LOCK_FILES_GUARD = threading.Lock()
-
-
-@contextlib.contextmanager
-def writing(bind: Engine | Connection) -> Iterator[None]:
-    """Hold this around a write transaction (before it begins) on ``bind``'s database.
-
-    SQLite: the threads of this process queue on :func:`models.db.write_lock`, and
-    the processes on an exclusive ``flock`` of ``<database>-writers.lock``, woken by
-    the kernel as soon as it is released. Other databases: no lock at all.
-    """
-    engine = bind.engine
-    fd = _lock_file(engine)
-    if fd is None:
-        yield
-        return
-    with write_lock(engine):
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-def _lock_file(engine: Engine) -> int | None:
-    """This process's descriptor of the database's lock file (None: not a SQLite file)."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
-        return None
-    if database.startswith("file:"):  # a URI filename: no place for a lock file we can trust
-        return None
-    pid = os.getpid()
-    with _LOCK_FILES_GUARD:
-        known = _LOCK_FILES.get(engine.pool)
-        if known is None or known[0] != pid:  # a forked worker opens a lock of its own
-            known = (pid, _open_lock_file(f"{database}-writers.lock"))
-            _LOCK_FILES[engine.pool] = known
-            if known[1] >= 0:
-                weakref.finalize(engine.pool, os.close, known[1])
-        return known[1] if known[1] >= 0 else None
-
-
-def _open_lock_file(path: str) -> int:
-    """A descriptor of the lock file, or -1 (SQLite's own locking only) if it cannot be made."""
-    try:
-        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        log.warning("no writers' lock file %s (%s): SQLite's own locking only", path, exc)
-        return -1

@@ -48,10 +48,19 @@ class TwilioCalls:
     communities: calls.CommunityDirectory = dataclasses.field(
         default_factory=calls.CommunityDirectory
     )
+    _reader: Engine | None = dataclasses.field(default=None, init=False, repr=False)
     _writer: Engine | None = dataclasses.field(default=None, init=False, repr=False)
 
     def read(self) -> Session:
         return (self.readers or self.sessions)()
+
+    def reader(self) -> Engine:
+        """The engine ``readers`` read with, without transactions (no write lock on SQLite)."""
+        if self._reader is None:
+            with self.read() as session:
+                bound = session.get_bind().engine
+            self._reader = bound.execution_options(isolation_level="AUTOCOMMIT")
+        return self._reader
 
     def writer(self) -> Engine:
         """The engine ``sessions`` write with: a webhook's record is written on it directly."""

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from ivr import calls, flow
 from ivr.flow.context import ZH
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 PROVIDER = "twilio"
 MAX_LOOKUPS_PER_WEBHOOK = 5
+_HOTLINE = select(HotlineNumber.id).where(HotlineNumber.e164 == bindparam("e164"))
 # A Core statement built once, run on the session's connection: no ORM layer per webhook.
 _STORED = select(CALLS.c.id, CALLS.c.flow_state).where(
     CALLS.c.provider == PROVIDER, CALLS.c.provider_call_id == bindparam("sid")
@@ -65,7 +66,7 @@ class Turn:
     db_out: bool = False
     enqueued: str | None = None  # the queue this webhook put the caller in
     fallback: flow.Route | None = None  # where the fail-safe sends the caller, if known now
-    _reader: Session | None = dataclasses.field(default=None, repr=False)
+    _reader: Connection | None = dataclasses.field(default=None, repr=False)
 
     def guarded(self, run: Callable[[Turn], str]) -> str:
         """Run the webhook; on any failure of ours, queue the caller all the same."""
@@ -82,10 +83,11 @@ class Turn:
             self.end()
 
     @contextlib.contextmanager
-    def reading(self) -> Iterator[Session]:
-        """The webhook's read-only session: opened at its first read, kept to its end."""
+    def reading(self) -> Iterator[Connection]:
+        """The webhook's connection to read with (no transaction): opened at its first
+        read, kept to its end."""
         if self._reader is None:
-            self._reader = self.calls.read()
+            self._reader = self.calls.reader().connect()
         try:
             yield self._reader
         except BaseException:
@@ -156,9 +158,8 @@ class Turn:
     def load(self) -> None:
         """Read the call's stored flow state; nothing if the database is out."""
         try:
-            with self.reading() as session:
-                found = session.connection().execute(_STORED, {"sid": self.sid})
-                row = found.one_or_none()
+            with self.reading() as conn:
+                row = conn.execute(_STORED, {"sid": self.sid}).one_or_none()
         except SQLAlchemyError as exc:
             log.error("call %s: database unavailable, state not read: %s", self.sid, first(exc))
             self.db_out = True
@@ -195,11 +196,11 @@ class Turn:
         if self.db_out:  # each try may cost a connect timeout; Twilio waits 15 s in all
             return calls.unknown_context(self.sid, now), None
         try:
-            with self.reading() as session:
-                meant = _dialled(session, dialled, forwarded, region)
-                community = self.calls.communities.find(session, meant, region)
+            with self.reading() as conn:
+                meant = _dialled(conn, dialled, forwarded, region)
+                community = self.calls.communities.find(conn, meant, region)
                 ctx = calls.build_context(
-                    session,
+                    conn,
                     call_id=self.sid,
                     caller=caller,
                     community=community,
@@ -245,8 +246,8 @@ class Turn:
         if self.db_out:
             return flow.LookupResult(kind=lookup.kind, data={})
         try:
-            with self.reading() as session:
-                return calls.answer_lookup(session, lookup, code)
+            with self.reading() as conn:
+                return calls.answer_lookup(conn, lookup, code)
         except SQLAlchemyError as exc:
             log.error("lookup %s failed, database unavailable: %s", lookup.kind, first(exc))
             self.db_out = True
@@ -344,14 +345,14 @@ def stored_call(flow_state: object, sid: str) -> StoredCall | None:
         return None
 
 
-def _dialled(session: Session, dialled: str, forwarded: str, region: str) -> str:
+def _dialled(conn: Connection, dialled: str, forwarded: str, region: str) -> str:
     """The hotline number the caller meant: the one that forwarded the call, if it is ours.
 
     A community's published landline often forwards to the Twilio number;
     Twilio then passes the landline as ``ForwardedFrom`` (when the carrier tells it).
     """
     e164 = caller_e164(forwarded, region) if forwarded else None
-    if e164 and session.scalar(select(HotlineNumber.id).where(HotlineNumber.e164 == e164)):
+    if e164 and conn.execute(_HOTLINE, {"e164": e164}).first():
         return forwarded
     return dialled
 
