@@ -13,7 +13,7 @@ flow's intent rules (:mod:`ivr.flow.intents`) decide what it means.
 from audio.speech.engine import Engine, Recogniser, VoskEngine
 from audio.speech.exceptions import AudioDecodeError, ModelUnavailable, SpeechError
 from audio.speech.recognizer import TELEPHONY_RATE, SpeechService, Utterance
-from audio.speech.transcribe import decode, fetch, transcribe
+from audio.speech.transcribe import decode, transcribe
 
 __all__ = [
     "TELEPHONY_RATE",
@@ -26,6 +26,5 @@ __all__ = [
     "Utterance",
     "VoskEngine",
     "decode",
-    "fetch",
     "transcribe",
 ]

@@ -3,6 +3,8 @@
 A recording in any format and at any rate (Asterisk's 8 kHz WAV from
 ``RECORD FILE``, Twilio's recording fetched as WAV) is decoded by ffmpeg to
 16-bit mono PCM at the model's own rate, then transcribed by the shared model.
+Fetching recordings from where the telephony side keeps them is
+:mod:`audio.fetch`'s job; this module starts from the file or its bytes.
 The same path, with a grammar, serves menus where Asterisk and Hotline share a
 disk but AudioSocket is not available (``RECORD FILE`` then recognition).
 
@@ -12,10 +14,8 @@ recording: ``timeout_s + seconds * SECONDS_PER_AUDIO_SECOND``.
 
 from __future__ import annotations
 
-import base64
 import logging
 import subprocess
-import urllib.request
 from pathlib import Path
 
 from audio.speech.exceptions import AudioDecodeError
@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 FFMPEG = "ffmpeg"
 DECODE_TIMEOUT_S = 60.0
 SECONDS_PER_AUDIO_SECOND = 1.0  # time allowed per second of audio, beyond the service's bound
-FETCH_TIMEOUT_S = 15.0
 
 
 def decode(source: Path | bytes, rate: int, *, timeout_s: float = DECODE_TIMEOUT_S) -> bytes:
@@ -79,25 +78,6 @@ def transcribe(
         return transcribe_pcm(engine.recogniser(rate, grammar), pcm, rate)
 
     return service.bounded(work, limit)
-
-
-def fetch(
-    url: str, *, auth: tuple[str, str] | None = None, timeout_s: float = FETCH_TIMEOUT_S
-) -> bytes:
-    """GET a recording (e.g. Twilio's ``RecordingUrl`` + ``.wav``, with the account's basic auth).
-
-    :raises AudioDecodeError: when the recording cannot be fetched.
-    """
-    request = urllib.request.Request(url)
-    if auth is not None:
-        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
-        request.add_header("Authorization", f"Basic {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310
-            data: bytes = response.read()
-    except OSError as exc:  # URLError, HTTPError and timeouts are all OSErrors
-        raise AudioDecodeError(f"cannot fetch the recording {url}: {exc}") from exc
-    return data
 
 
 def _name(source: Path | bytes) -> str:

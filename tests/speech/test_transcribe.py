@@ -1,20 +1,14 @@
-"""Recordings to text: decoding with ffmpeg, fetching (Twilio's recordings), failures kept small."""
+"""Recordings to text: decoding with ffmpeg at the model's rate, failures kept small."""
 
 from __future__ import annotations
 
-import base64
-import http.server
-import threading
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from audio.speech import AudioDecodeError, SpeechService, decode, fetch, transcribe
+from audio.speech import AudioDecodeError, SpeechService, decode, transcribe
 from tests.speech.fakes import tone
-
-SID, TOKEN = "AC" + "0" * 32, "secret-token"
 
 
 def _wav(path: Path, pcm: bytes, rate: int) -> Path:
@@ -57,46 +51,3 @@ def test_given_a_recording_when_transcribed_then_the_models_rate_is_fed(
     assert transcribe(fake_speech, wav) == "漏水"
     made = fake_speech.engine.made  # type: ignore[union-attr]
     assert [(r.rate, r.grammar) for r in made] == [(16000, None)]
-
-
-class _Recordings(http.server.BaseHTTPRequestHandler):
-    """Twilio's recording resource: basic auth with the account SID and token."""
-
-    body = b""
-
-    def do_GET(self) -> None:  # noqa: N802
-        expected = "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
-        if self.headers.get("Authorization") != expected:
-            self.send_response(401)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "audio/x-wav")
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def recordings(tmp_path: Path) -> Iterator[str]:
-    _Recordings.body = _wav(tmp_path / "r.wav", tone(300), 8000).read_bytes()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recordings)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/2010-04-01/Accounts/{SID}/Recordings/RE1"
-    server.shutdown()
-    server.server_close()
-
-
-def test_given_a_twilio_recording_when_fetched_with_the_account_then_transcribed(
-    fake_speech: SpeechService, recordings: str
-) -> None:
-    data = fetch(recordings + ".wav", auth=(SID, TOKEN))
-    assert data[:4] == b"RIFF"
-    assert transcribe(fake_speech, data) == "漏水"
-
-
-def test_given_wrong_credentials_when_fetching_then_a_decode_error(recordings: str) -> None:
-    with pytest.raises(AudioDecodeError, match="401"):
-        fetch(recordings + ".wav", auth=(SID, "wrong"))
