@@ -19,6 +19,7 @@ from agent_console.privacy import may_unmask, record_view, shown_number
 from models import (
     Building,
     Call,
+    CallbackRequest,
     CallEvent,
     Category,
     Occupancy,
@@ -57,8 +58,13 @@ class Match:
 
 
 def involved(session: Session, agent: Agent, call: Call, offered_call_id: int | None) -> bool:
-    """Whether ``call`` was offered to, or answered by, ``agent``."""
+    """Whether ``call`` was offered to, or answered by, ``agent`` (or its callback)."""
     if call.agent_id == agent.id or offered_call_id == call.id:
+        return True
+    called_back = select(CallbackRequest.id).where(
+        CallbackRequest.call_id == call.id, CallbackRequest.agent_id == agent.id
+    )
+    if session.scalar(called_back) is not None:
         return True
     rows = session.scalars(
         select(CallEvent.data).where(CallEvent.call_id == call.id, CallEvent.kind.in_(INVOLVED))

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.dispatch.sweep import wrap_up_ends
-from models import AgentPresence, Call, CallEvent, PresenceState
+from models import AgentPresence, Call, CallbackRequest, CallEvent, PresenceState
 from models.presence import BUSY, release, set_presence, undisposed_call
 from models.staff import Agent
 
@@ -265,6 +265,15 @@ def snapshot(
                 "status": "offered" if offered else "connected",
                 "since": presence.since.isoformat(),
                 "answerable": bool(offered and simulated and _simulated(simulated, call)),
+            }
+    if presence is not None and presence.callback_id is not None:
+        request = session.get(CallbackRequest, presence.callback_id)
+        if request is not None:  # ringing the resident back; the card is the original call's
+            current = {
+                "id": request.call_id,
+                "status": "callback",
+                "since": presence.since.isoformat(),
+                "answerable": False,
             }
     pending = undisposed_call(session, agent_id)
     wrap: dict[str, Any] | None = None

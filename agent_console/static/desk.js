@@ -67,6 +67,7 @@
     $("decline").hidden = !offered;
     $("offer-phone").hidden = !(offered && !call.answerable);
     $("on-call").hidden = !(call && call.status === "connected");
+    $("calling-back").hidden = !(call && call.status === "callback");
     const wrap = state.wrap_up && state.wrap_up.call_id ? state.wrap_up : null;
     $("wrap-up-box").hidden = !wrap;
     if (wrap) $("wrap-up").elements.call_id.value = wrap.call_id;

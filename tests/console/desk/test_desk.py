@@ -324,3 +324,29 @@ def test_an_agent_on_a_call_the_simulator_forgot_can_still_hang_up(
     logged_in(client, "agent1")
     done = client.post(f"/console/desk/calls/{call}/hang-up", headers=token(client))
     assert done.status_code == 200 and done.json["presence"]["state"] == "wrap_up"
+
+
+def test_a_callback_in_progress_shows_its_call(
+    client: FlaskClient, engine: Engine, homes: dict[str, int], make_call: Callable[..., int]
+) -> None:
+    from models import CallbackRequest, CallbackStatus
+
+    call = make_call(WANG)
+    me = agent_id(engine, "agent1")
+    with Session(engine) as s:
+        request = CallbackRequest(
+            call_id=call, number=WANG, language="zh-CN", queue="repair",
+            enqueued_at=utcnow(), status=CallbackStatus.CALLING, agent_id=me,
+        )  # fmt: skip
+        s.add(request)
+        s.commit()
+        request_id = request.id
+    put(engine, "agent1", PresenceState.OFFERED)
+    with Session(engine) as s:
+        row = s.scalars(select(AgentPresence).where(AgentPresence.agent_id == me)).one()
+        row.callback_id = request_id
+        s.commit()
+    logged_in(client, "agent1")
+    state = client.get("/console/desk/state").json
+    assert state["call"] == state["call"] | {"id": call, "status": "callback"}
+    assert client.get(f"/console/desk/calls/{call}/card").status_code == 200
