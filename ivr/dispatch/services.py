@@ -63,6 +63,7 @@ def waiting_callers(session: Session) -> list[Work]:
             Call.direction == Direction.INBOUND,
             Call.disposition == QUEUED,
             Call.queue.is_not(None),
+            Call.answered_at.is_(None),  # an agent took it (the page may not know yet)
             Call.id.not_in(offered),
         )
     )

@@ -180,3 +180,31 @@ def test_after_the_call_wrap_up_then_available_once_disposed_and_the_time_is_ove
     assert on_simulator.sweep(utcnow()) == []  # 10 s of the repair queue's 30
     [done] = on_simulator.sweep(utcnow() + dt.timedelta(seconds=21))
     assert (done.state, done.why) == (PresenceState.AVAILABLE, "wrap-up done")
+
+
+def test_an_answered_caller_is_never_offered_again_even_before_the_page_hangs_up(
+    twilio: Twilio,
+    estate: dict[str, int],
+    agent: Callable[..., int],
+    on_simulator: Dispatcher,
+    simulated: SimulatedCalls,
+    engine: Engine,
+) -> None:
+    phone = waiting_caller(twilio, simulated)
+    wang = agent("wang", [estate["community"]])
+    on_simulator.run_once()
+    simulated.answer(phone.sid, "wang")
+    with Session(engine) as s:  # answered, then hung up from the desk: wrap-up, no call_id
+        s.execute(
+            update(Call)
+            .where(Call.provider_call_id == phone.sid)
+            .values(agent_id=wang, answered_at=utcnow())
+        )
+        s.execute(
+            update(AgentPresence)
+            .where(AgentPresence.agent_id == wang)
+            .values(state=PresenceState.WRAP_UP, call_id=None)
+        )
+        s.commit()
+    agent("li", [estate["community"]])
+    assert on_simulator.run_once() == []
