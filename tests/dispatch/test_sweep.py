@@ -208,3 +208,4 @@ def test_an_answered_caller_is_never_offered_again_even_before_the_page_hangs_up
         s.commit()
     agent("li", [estate["community"]])
     assert on_simulator.run_once() == []
+    assert kinds(engine, phone.sid).count("call.offered") == 1  # wang's only: li not reserved
