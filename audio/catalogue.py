@@ -32,6 +32,16 @@ SILENCES = {"silence.1": 1.0}  # played while waiting for keys after a prompt
 EMPTY_HEAD_S = 0.2  # a prompt that starts with a value still has a file of its own name
 
 
+def file_name(name: str) -> str:
+    """A recording's file name without extension: dots become dashes."""
+    return name.replace(".", "-")
+
+
+def web_urls(names: Iterable[str], language: str, base_url: str = "") -> list[str]:
+    """Where the web app serves the built MP3s of ``names``, for Twilio's ``<Play>``."""
+    return [f"{base_url.rstrip('/')}/prompts/{language}/{file_name(n)}.mp3" for n in names]
+
+
 @dataclasses.dataclass(frozen=True)
 class Entry:
     """One recording in one language: its words, or a length of silence, and any master."""
@@ -44,8 +54,7 @@ class Entry:
 
     @property
     def file_name(self) -> str:
-        """The file's name without extension (dots become dashes)."""
-        return self.name.replace(".", "-")
+        return file_name(self.name)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from audio.catalogue import web_urls
 from audio.recordings import recording_dir
+from audio.speak import sequence
+from ivr.flow import Say
 from models import AuditLog, Call, Direction
 from tests.console.conftest import log_in
 
@@ -104,3 +107,17 @@ def test_built_prompts_are_served_to_anyone(client: FlaskClient, app: Flask) -> 
     assert get(client, "/prompts/en/menu-invalid.mp3")[0] == 404
     assert get(client, "/prompts/fr/menu-main.mp3")[0] == 404
     assert get(client, "/prompts/en/..%2F..%2Fmanifest.mp3")[0] == 404
+
+
+def test_a_prompt_sequence_has_urls_the_app_serves(client: FlaskClient, app: Flask) -> None:
+    names = sequence(Say("greeting.morning", {}, "en"), "SH01")
+    urls = web_urls(names, "en", "https://hotline.example/")
+    assert urls == [
+        "https://hotline.example/prompts/en/greeting-morning.mp3",
+        "https://hotline.example/prompts/en/community-SH01.mp3",
+        "https://hotline.example/prompts/en/greeting-morning-part2.mp3",
+    ]
+    folder = Path(app.config["HOTLINE"].data_dir) / "prompts/web/en"
+    folder.mkdir(parents=True)
+    (folder / "community-SH01.mp3").write_bytes(b"ID3")
+    assert get(client, urls[1].removeprefix("https://hotline.example"))[0] == 200
