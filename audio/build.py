@@ -32,7 +32,6 @@ import hashlib
 import json
 import math
 import tempfile
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -106,7 +105,6 @@ class PromptBuilder:
         self.root = prompts_dir
         self.loudness_db = loudness_db
         self.peak_db = peak_db
-        self._lock = threading.Lock()
 
     def outputs(self, entry: Entry) -> Outputs:
         """Where an entry's files go."""
@@ -182,14 +180,16 @@ class PromptBuilder:
     ) -> None:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(self.build_entry, entry): entry for entry in entries}
-            for future in concurrent.futures.as_completed(futures):
-                name = key(futures[future])
-                built = future.result()  # the first failure stops the build, its error raised
-                with self._lock:
-                    manifest[name] = built
+            try:
+                for future in concurrent.futures.as_completed(futures):
+                    name = key(futures[future])
+                    manifest[name] = future.result()
                     done.built.append(name)
-                if progress:
-                    progress(name)
+                    if progress:
+                        progress(name)
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # the first failure stops the build
+                raise
         done.built.sort()
 
     def build_entry(self, entry: Entry) -> Built:

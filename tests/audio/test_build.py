@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from audio.build import MANIFEST, PromptBuilder
 from audio.catalogue import Catalogue, Entry
+from audio.exceptions import ToolFailed
 from audio.tools import AudioTools
 from hotline.cli import cli
 from tests.audio.conftest import tone
@@ -114,3 +115,16 @@ def test_cli_builds_one_prompt_and_check_lists_the_rest(tmp_path: Path) -> None:
     assert "missing  zh-CN/route.repair" in lines
     assert "missing  en/route.repair" not in lines
     assert "missing  en/digit.7" in lines
+
+
+def test_a_failure_stops_the_build_and_keeps_what_was_built(
+    builder: PromptBuilder, master: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF not audio")
+    entries = [*small(master), Entry("menu.no_input", "en", "x", master=broken)]
+    with pytest.raises(ToolFailed):
+        builder.build(Catalogue(entries), jobs=1)
+    # One at a time, in catalogue order: two built and kept, then the failure, then none.
+    missing = builder.check(Catalogue(entries)).missing
+    assert missing == ["en/menu.no_input", "zh-CN/digit.1", "zh-CN/silence.1"]
