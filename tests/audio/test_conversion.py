@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from audio.build import PromptBuilder
-from audio.catalogue import Entry
+from audio.catalogue import Catalogue, CommunityName, Entry, build_catalogue
 from audio.exceptions import ToolFailed, ToolMissing
 from audio.tools import AudioTools, Outputs
 from tests.audio.conftest import sox_stats, tone
@@ -138,3 +138,34 @@ def test_tool_failures_say_which_tool(tmp_path: Path) -> None:
     not_audio.write_text("not audio")
     with pytest.raises(ToolFailed, match="ffmpeg failed"):
         AudioTools().trim(not_audio, tmp_path / "t.wav")
+
+
+VALUE_KINDS = {"char", "clock", "community", "digit", "month", "number", "ordinal", "status"}
+
+
+def one_of_each_kind() -> Catalogue:
+    """In each language: a value piece of every kind, a word, a silence and a prompt part."""
+    everything = build_catalogue([CommunityName("SH01", "阳光花园", "Sunshine Garden")])
+    chosen: dict[tuple[str, str], Entry] = {}
+    for entry in everything:
+        kind = entry.name.split(".")[0]
+        if kind not in VALUE_KINDS | {"word", "silence"}:
+            kind = "prompt" if entry.text else "empty prompt head"
+        chosen.setdefault((entry.language, kind), entry)
+    return Catalogue(chosen.values())
+
+
+def test_every_kind_of_catalogue_entry_builds_to_audible_sound_at_the_target(
+    tools: AudioTools, tmp_path: Path
+) -> None:
+    sample = one_of_each_kind()
+    assert len(sample) == 2 * (len(VALUE_KINDS) + 3) + 1  # only zh-CN has an empty head
+    builder = PromptBuilder(tools=tools, prompts_dir=tmp_path, loudness_db=TARGET)
+    assert len(builder.build(sample).built) == len(sample)
+    for entry in sample:
+        stats = sox_stats(builder.outputs(entry).wav)
+        if entry.silence_s:
+            assert float(stats["Length s"]) == pytest.approx(entry.silence_s, abs=0.001)
+            continue
+        assert float(stats["Length s"]) > 0.2, entry
+        assert TARGET - 3 <= float(stats["RMS lev dB"]) <= TARGET + 0.5, entry
