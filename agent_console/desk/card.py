@@ -33,6 +33,8 @@ from models.lookup import lookup_caller
 from models.sla import sla_state
 from models.staff import Agent
 
+from .services import WRAP_UP_CODES
+
 RECENT_CALLS = 10
 OPEN = (Status.OPEN, Status.DISPATCHED, Status.ON_SITE)
 INVOLVED = ("call.offered", "agent.called", "agent.connected")  # CallEvents naming an agent
@@ -160,6 +162,7 @@ def build(
         "work_orders": _open_orders(session, home, now),
         "recent": _recent_calls(session, call, home, scope),
         "survey": None,  # no survey model yet (the survey issue adds it)
+        "codes": WRAP_UP_CODES,
         "now": now,
     }
     for shown in {m.resident_id for m in found} | {r.id for r, _ in household}:

@@ -69,11 +69,23 @@ def test_the_desk_page_is_in_the_navigation_and_shows_presence_buttons(
     assert 'id="pop"' in page and 'form id="wrap-up"' in page
 
 
-def test_the_desk_speaks_chinese(client: FlaskClient) -> None:
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("zh_CN", ("工作台", "空闲", "话后整理", "暂停原因")),
+        ("en", ("Desk", "Available", "Wrap-up")),
+    ],
+)
+def test_the_desk_speaks_chinese_and_english(
+    client: FlaskClient, language: str, words: tuple[str, ...]
+) -> None:
     logged_in(client, "agent1")
-    client.get("/auth/language/zh_CN")
+    assert client.get(f"/language/{language}").status_code == 302
     page = client.get("/console/desk/").get_data(as_text=True)
-    assert "工作台" in page and "空闲" in page and "话后整理" in page
+    for word in words:
+        assert word in page
+    if language == "en":
+        assert "工作台" not in page
 
 
 def test_presence_available_paused_with_reason_and_offline(
