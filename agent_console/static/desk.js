@@ -165,8 +165,23 @@
       reason_text: $("pause-text").value,
     };
     const done = await act(`${urls.calls}${form.elements.call_id.value}/wrap-up`, body);
-    if (done) form.reset();
+    if (done) {
+      form.reset();
+      refreshRecent();
+    }
   });
+
+  /** The "recent calls" table as the server draws it now (with the call just wrapped up). */
+  async function refreshRecent() {
+    try {
+      const response = await fetch(window.location.pathname, { credentials: "same-origin" });
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      const table = fresh.querySelector(".recent tbody");
+      if (response.ok && table) document.querySelector(".recent tbody").replaceWith(table);
+    } catch (_) {
+      /* the next page load shows it */
+    }
+  }
 
   // Inside the card (replaced on every load): delegated handlers.
   const pop = $("pop-card");
