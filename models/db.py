@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Dialect, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import sessionmaker
@@ -156,6 +157,122 @@ def _lock_file(engine: Engine) -> int | None:
             if fd >= 0:
                 weakref.finalize(engine.pool, os.close, fd)
         return known[1] if known[1] >= 0 else None
+
+
+class Prepared:
+    """A Core statement that SQLite runs on the driver's own cursor.
+
+    For the few statements a call runs while its caller waits, SQLAlchemy's
+    execution layer costs more than SQLite's work. The statement is compiled
+    once per set of parameter names; values are converted by the columns' own
+    bind and result processors and Python-side column defaults filled in, as
+    SQLAlchemy would; driver errors come out as SQLAlchemy's (``DBAPIError``),
+    so fail-safes that catch ``SQLAlchemyError`` still hold. It runs in the
+    transaction of the Connection it is given. Other databases get plain Core
+    execution (psycopg, for one, adapts some types through SQLAlchemy only).
+    """
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._forms: dict[tuple[str, tuple[str, ...]], _Form] = {}
+
+    def execute(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[tuple]:
+        """Run once; the rows it returns (SELECT, RETURNING), their values converted."""
+        params = params or {}
+        if conn.dialect.name != "sqlite":
+            result = conn.execute(self.statement, params)
+            return [tuple(row) for row in result] if result.returns_rows else []
+        form = self._form(conn.dialect, tuple(params))
+        return form.run(conn, [params], many=False)
+
+    def executemany(self, conn: Connection, rows: list[Mapping[str, Any]]) -> None:
+        """Run once per row (all with the same parameter names)."""
+        if not rows:
+            return
+        if conn.dialect.name != "sqlite":
+            conn.execute(self.statement, rows)
+            return
+        self._form(conn.dialect, tuple(rows[0])).run(conn, rows, many=True)
+
+    def _form(self, dialect: Dialect, names: tuple[str, ...]) -> _Form:
+        key = (dialect.name, names)
+        form = self._forms.get(key)
+        if form is None:
+            form = self._forms[key] = _Form.compile(self.statement, dialect, list(names))
+        return form
+
+
+@dataclasses.dataclass(frozen=True)
+class _Fixed:
+    """A value bound in the statement itself (``column == 5``)."""
+
+    value: Any
+
+
+@dataclasses.dataclass
+class _Form:
+    """One compiled form of a :class:`Prepared` statement."""
+
+    sql: str
+    dialect: Dialect
+    order: list[str] | None  # positional parameter names; None: named parameters
+    processors: dict[str, Callable[[Any], Any]]
+    defaults: dict[str, Any]  # Python-side column defaults: a value, or a callable
+    results: list[Callable[[Any], Any] | None]
+
+    @classmethod
+    def compile(cls, statement: Any, dialect: Dialect, names: list[str]) -> _Form:
+        compiled = statement.compile(dialect=dialect, column_keys=names or None)
+        processors = {}
+        for name, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                processors[name] = processor
+        defaults = {}
+        for column in [*compiled.insert_prefetch, *compiled.update_prefetch]:
+            default = column.default if column.key not in names else None
+            if default is not None:
+                defaults[column.key] = default.arg
+        for name, bind in compiled.binds.items():  # values written into the statement
+            if name not in names and name not in defaults and not bind.required:
+                defaults[name] = _Fixed(bind.effective_value)
+        columns = list(getattr(statement, "selected_columns", ()))
+        results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        order = list(compiled.positiontup or ()) if dialect.positional else None
+        return cls(compiled.string, dialect, order, processors, defaults, results)
+
+    def run(self, conn: Connection, rows: list[Mapping[str, Any]], *, many: bool) -> list[tuple]:
+        args = [self._bind(row) for row in rows]
+        dbapi = self.dialect.loaded_dbapi
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if many:
+                cursor.executemany(self.sql, args)
+                return []
+            cursor.execute(self.sql, args[0])
+            fetched = cursor.fetchall() if cursor.description else []
+        except dbapi.Error as exc:
+            raise DBAPIError.instance(self.sql, rows[0], exc, dbapi.Error) from exc
+        finally:
+            cursor.close()
+        if not any(self.results):
+            return [tuple(row) for row in fetched]
+        return [
+            tuple(p(v) if p else v for p, v in zip(self.results, row, strict=True))
+            for row in fetched
+        ]
+
+    def _bind(self, row: Mapping[str, Any]) -> Any:
+        values = dict(row)
+        for name, default in self.defaults.items():
+            if isinstance(default, _Fixed):
+                values[name] = default.value
+            else:
+                values[name] = default(None) if callable(default) else default
+        for name, processor in self.processors.items():
+            if name in values:
+                values[name] = processor(values[name])
+        return tuple(values[name] for name in self.order) if self.order is not None else values
 
 
 def check_connection(engine: Engine) -> None:

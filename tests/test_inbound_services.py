@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ivr import calls, flow
 from ivr.recorder import CallRecorder, replay_spool
 from ivr.speakable import address_pieces, all_pieces, pieces
-from models import Call, CallEvent, Category, ResidentRole, Status, create_work_order
+from models import Call, CallEvent, Category, Direction, ResidentRole, Status, create_work_order
 from models.db import make_engine, session_factory
 from tests import factories
 
@@ -303,3 +303,45 @@ def test_journals_of_live_processes_are_left_alone(tmp_path: Path) -> None:
     (mine / "asterisk-live.jsonl").write_text('{"provider": "asterisk"}\n')
     assert recover_journals(tmp_path) == 0
     assert (mine / "asterisk-live.jsonl").exists()
+
+
+def test_prepared_statements_convert_values_as_core_does(engine: Engine) -> None:
+    """models.db.Prepared: the driver's cursor on SQLite, Core elsewhere; the same values."""
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from models.db import Prepared
+
+    calls_t, events_t = Call.__table__, CallEvent.__table__
+    started = dt.datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    new_call = Prepared(insert(calls_t).returning(calls_t.c.id))
+    with engine.begin() as conn:
+        ((call_id,),) = new_call.execute(
+            conn,
+            {
+                "provider": "asterisk",
+                "provider_call_id": "p.1",
+                "direction": Direction.INBOUND,
+                "started_at": started,
+            },
+        )
+        Prepared(insert(events_t)).executemany(
+            conn,
+            [{"call_id": call_id, "kind": "ivr.step", "data": {"步": [1, True]}, "at": started}],
+        )
+    with Session(engine) as s:
+        call = s.get(Call, call_id)
+        event = s.scalars(select(CallEvent)).one()
+        assert (call.started_at, call.priority, call.dialled_number) == (started, 0, "")
+        assert call.started_at.tzinfo is not None and call.direction is Direction.INBOUND
+        assert (event.data, event.at, event.note) == ({"步": [1, True]}, started, "")
+    read = Prepared(
+        select(calls_t.c.started_at, calls_t.c.direction).where(calls_t.c.id == call_id)
+    )
+    with engine.connect() as conn:
+        assert read.execute(conn) == [tuple(conn.execute(read.statement).one())]
+        with pytest.raises(IntegrityError):  # a driver error comes out as SQLAlchemy's
+            new_call.execute(
+                conn,
+                {"provider": "asterisk", "provider_call_id": "p.1", "direction": "inbound"},
+            )
