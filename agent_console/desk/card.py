@@ -27,7 +27,6 @@ from models import (
     Status,
     Unit,
     WorkOrder,
-    format_address,
 )
 from models.lookup import lookup_caller
 from models.sla import sla_state
@@ -251,8 +250,3 @@ def ivr_path(session: Session, call_id: int) -> list[dict[str, Any]]:
             value = data.get("kind") or data.get("queue") or data.get("unit_id") or ""
             path.append({"step": "", "kind": event.kind, "value": str(value), "next": ""})
     return path
-
-
-def address_of(session: Session, unit_id: int) -> str:
-    unit = session.get(Unit, unit_id)
-    return format_address(unit.building.name, unit.entrance, unit.room) if unit else ""

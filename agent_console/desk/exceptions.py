@@ -4,7 +4,8 @@ DeskError                 409 unless said otherwise
 ├── PresenceRefused       this presence cannot be set now (on a call, wrap-up pending)
 ├── NotOffered            the call is not (or no longer) offered to this agent
 ├── CallerGone            the caller hung up before the answer
-└── WrapUpRefused         400: no disposition, no notes, or not this agent's call
+├── WrapUpRefused         400: no disposition, no notes, or not this agent's call
+└── Refused               400: a search, attachment or new resident out of scope or incomplete
 """
 
 from __future__ import annotations
@@ -30,5 +31,11 @@ class CallerGone(DeskError):
 
 class WrapUpRefused(DeskError):
     """The wrap-up is incomplete, or not this agent's to give."""
+
+    status = 400
+
+
+class Refused(DeskError):
+    """An attachment or a new resident the desk refuses (out of scope, incomplete)."""
 
     status = 400

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,7 @@ from models.staff import Agent, AgentRole
 from . import card as cards
 from . import search as finder
 from . import services
-from .exceptions import DeskError
+from .exceptions import CallerGone, DeskError, Refused
 from .stream import HEARTBEAT_S, RECHECK_S, agent_stream
 
 bp = Blueprint("desk", __name__, url_prefix="/console/desk")
@@ -220,9 +221,12 @@ def answer(call_id: int) -> Response:
                 now=utcnow(),
                 simulated=current_app.extensions.get(SIMULATED_CALLS),
             )
-        finally:
-            session.commit()  # a caller who hung up frees the agent all the same
-            _announce(agent.id, "connected", call_id=call_id)
+        except CallerGone:
+            session.commit()  # the caller hung up: the agent is free all the same
+            _announce(agent.id, "released", call_id=call_id)
+            raise
+        session.commit()
+        _announce(agent.id, "connected", call_id=call_id)
         return jsonify(_state(session, agent.id))
 
 
@@ -305,7 +309,7 @@ def attach(call_id: int) -> Response:
     agent, form = _agent(), _form()
     unit_id = _number(form.get("unit_id"))
     if unit_id is None:
-        raise finder.Refused("unit_id?")
+        raise Refused(_("Choose a unit."))
     with _sessions() as session:
         call = _call_or_404(session, agent, call_id)
         finder.attach(
@@ -327,7 +331,7 @@ def new_resident(call_id: int) -> tuple[Response, int]:
     agent, form = _agent(), _form()
     unit_id = _number(form.get("unit_id"))
     if unit_id is None:
-        raise finder.Refused("unit_id?")
+        raise Refused(_("Choose a unit."))
     with _sessions() as session:
         call = _call_or_404(session, agent, call_id)
         resident = finder.create_resident(

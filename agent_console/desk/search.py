@@ -32,7 +32,7 @@ from models import (
 )
 from models.staff import Agent
 
-from .exceptions import WrapUpRefused
+from .exceptions import Refused
 
 FOUND_MAX = 20
 # "3栋2单元1502", "3栋1502", "3-2-1502", "3-1502", "3号楼1502室"
@@ -41,10 +41,6 @@ _ADDRESS = re.compile(
     r"(?:(?P<entrance>[0-9A-Za-z]+)\s*(?:单元|-|/)\s*)?"
     r"(?P<room>[0-9A-Za-z]+)\s*(?:室|号)?\s*$"
 )
-
-
-class Refused(WrapUpRefused):
-    """A search, attachment or new resident the desk refuses (400)."""
 
 
 @dataclasses.dataclass(frozen=True)
