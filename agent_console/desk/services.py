@@ -234,14 +234,55 @@ def wrap_up(
     data = {"agent_id": agent.id, "code": code}
     session.add(CallEvent(call_id=call.id, at=now, kind="call.wrapped_up", data=data))
     session.flush()
-    if presence is None or presence.state in BUSY:
-        return call
+    if presence is not None and presence.state not in BUSY:
+        _after_wrap_up(session, agent, presence, then, reason, now=now, wrap_up_for=wrap_up_for)
+    return call
+
+
+def _after_wrap_up(
+    session: Session,
+    agent: Agent,
+    presence: AgentPresence,
+    then: str,
+    reason: str,
+    *,
+    now: dt.datetime,
+    wrap_up_for: WrapUpFor,
+) -> None:
+    """Paused or offline as asked; else available once no wrap-up is due and its time is over."""
     if then in ("paused", "offline"):
         set_presence(session, agent, then, reason, now=now)
     elif presence.state is PresenceState.WRAP_UP and undisposed_call(session, agent.id) is None:
         if now >= wrap_up_ends(session, presence, wrap_up_for):
             set_presence(session, agent, PresenceState.AVAILABLE, now=now)
-    return call
+
+
+def _current_call(
+    session: Session, presence: AgentPresence, simulated: Any
+) -> dict[str, Any] | None:
+    """The call offered to the agent, or that they are on, or whose resident they call back."""
+    if presence.callback_id is not None:
+        request = session.get(CallbackRequest, presence.callback_id)
+        if request is not None:  # ringing the resident back; the card is the original call's
+            since = presence.since.isoformat()
+            return {
+                "id": request.call_id,
+                "status": "callback",
+                "since": since,
+                "answerable": False,
+            }
+    if presence.state not in BUSY or presence.call_id is None:
+        return None
+    call = session.get(Call, presence.call_id)
+    if call is None:
+        return None
+    offered = presence.state is PresenceState.OFFERED
+    return {
+        "id": call.id,
+        "status": "offered" if offered else "connected",
+        "since": presence.since.isoformat(),
+        "answerable": bool(offered and simulated and _simulated(simulated, call)),
+    }
 
 
 def snapshot(
@@ -255,26 +296,7 @@ def snapshot(
     """Everything the agent's desk shows, from the database: what the stream sends first."""
     presence = presence_of(session, agent_id)
     state = presence.state if presence else PresenceState.OFFLINE
-    current: dict[str, Any] | None = None
-    if presence is not None and presence.state in BUSY and presence.call_id is not None:
-        call = session.get(Call, presence.call_id)
-        if call is not None:
-            offered = presence.state is PresenceState.OFFERED
-            current = {
-                "id": call.id,
-                "status": "offered" if offered else "connected",
-                "since": presence.since.isoformat(),
-                "answerable": bool(offered and simulated and _simulated(simulated, call)),
-            }
-    if presence is not None and presence.callback_id is not None:
-        request = session.get(CallbackRequest, presence.callback_id)
-        if request is not None:  # ringing the resident back; the card is the original call's
-            current = {
-                "id": request.call_id,
-                "status": "callback",
-                "since": presence.since.isoformat(),
-                "answerable": False,
-            }
+    current = _current_call(session, presence, simulated) if presence else None
     pending = undisposed_call(session, agent_id)
     wrap: dict[str, Any] | None = None
     if pending is not None and (current is None or current["id"] != pending):
