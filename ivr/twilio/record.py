@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from models import Call, CallEvent, Direction, utcnow
-from models.db import writers_lock
+from models.db import Prepared, writers_lock
 
 log = logging.getLogger(__name__)
 
@@ -60,29 +60,35 @@ CALL_FIELDS = frozenset(
     }
 )
 
-# Prepared once; the Call row's other columns come from each execution's parameters.
-_INSERT_CALL = insert(CALLS).returning(CALLS.c.id)
-_INSERT_EVENTS = insert(EVENTS)
-_FIND_CALL = select(CALLS.c.id).where(
-    CALLS.c.provider == bindparam("provider"),
-    CALLS.c.provider_call_id == bindparam("provider_call_id"),
+# Built once; on SQLite run on the driver's cursor (models.db.Prepared). The Call row's
+# other columns come from each execution's parameters.
+_INSERT_CALL = Prepared(insert(CALLS).returning(CALLS.c.id))
+_INSERT_EVENTS = Prepared(insert(EVENTS))
+_FIND_CALL = Prepared(
+    select(CALLS.c.id).where(
+        CALLS.c.provider == bindparam("provider"),
+        CALLS.c.provider_call_id == bindparam("provider_call_id"),
+    )
 )
-_UPDATE_CALL = update(CALLS).where(CALLS.c.id == bindparam("call_pk"))
+_UPDATE = update(CALLS).where(CALLS.c.id == bindparam("call_pk"))
+_UPDATE_CALL = Prepared(_UPDATE)
 _STILL_OPEN = CALLS.c.disposition.is_(None)
 # A disposition already given stays (a status callback may have closed the call first).
-_UPDATE_AND_CLOSE = _UPDATE_CALL.values(
-    disposition=case(
-        (_STILL_OPEN, bindparam("close_disposition", type_=CALLS.c.disposition.type)),
-        else_=CALLS.c.disposition,
-    ),
-    disposition_step=case(
-        (_STILL_OPEN, bindparam("close_step", type_=CALLS.c.disposition_step.type)),
-        else_=CALLS.c.disposition_step,
-    ),
-    ended_at=case(
-        (_STILL_OPEN, bindparam("close_at", type_=CALLS.c.ended_at.type)),
-        else_=CALLS.c.ended_at,
-    ),
+_UPDATE_AND_CLOSE = Prepared(
+    _UPDATE.values(
+        disposition=case(
+            (_STILL_OPEN, bindparam("close_disposition", type_=CALLS.c.disposition.type)),
+            else_=CALLS.c.disposition,
+        ),
+        disposition_step=case(
+            (_STILL_OPEN, bindparam("close_step", type_=CALLS.c.disposition_step.type)),
+            else_=CALLS.c.disposition_step,
+        ),
+        ended_at=case(
+            (_STILL_OPEN, bindparam("close_at", type_=CALLS.c.ended_at.type)),
+            else_=CALLS.c.ended_at,
+        ),
+    )
 )
 
 
@@ -224,7 +230,8 @@ def write(
     if "direction" in fields:
         fields["direction"] = Direction(fields["direction"])
     if call_id is None and start is None:
-        call_id = conn.execute(_FIND_CALL, ids).scalar()
+        found = _FIND_CALL.execute(conn, ids)
+        call_id = found[0][0] if found else None
         if call_id is None:
             start = {"started_at": utcnow().isoformat()}
             fields.setdefault("direction", Direction.INBOUND)
@@ -233,15 +240,14 @@ def write(
         row = {**ids, **fields, "started_at": _when(start["started_at"])}
         if close is not None:
             row |= _closing(close, "disposition", "disposition_step", "ended_at")
-        call_id = int(conn.execute(_INSERT_CALL, row).scalar_one())
+        ((call_id,),) = _INSERT_CALL.execute(conn, row)
     elif close is not None:
         closing = _closing(close, "close_disposition", "close_step", "close_at")
-        conn.execute(_UPDATE_AND_CLOSE, {"call_pk": call_id, **fields, **closing})
+        _UPDATE_AND_CLOSE.execute(conn, {"call_pk": call_id, **fields, **closing})
     elif fields:
-        conn.execute(_UPDATE_CALL, {"call_pk": call_id, **fields})
-    if events:
-        conn.execute(_INSERT_EVENTS, [{"call_id": call_id, **event} for event in events])
-    return call_id
+        _UPDATE_CALL.execute(conn, {"call_pk": call_id, **fields})
+    _INSERT_EVENTS.executemany(conn, [{"call_id": call_id, **event} for event in events])
+    return int(call_id)
 
 
 def _closing(close: dict[str, Any], disposition: str, step: str, at: str) -> dict[str, Any]:

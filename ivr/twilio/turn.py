@@ -30,6 +30,7 @@ from ivr.twilio.record import CALLS, CallExists, WebhookRecord
 from ivr.twilio.store import StoredCall, pack, unpack
 from ivr.twilio.webhook import Form, count, flow_event, usable_sid
 from models import HotlineNumber
+from models.db import Prepared
 from models.phones import caller_e164
 
 if TYPE_CHECKING:
@@ -39,10 +40,12 @@ log = logging.getLogger(__name__)
 
 PROVIDER = "twilio"
 MAX_LOOKUPS_PER_WEBHOOK = 5
-_HOTLINE = select(HotlineNumber.id).where(HotlineNumber.e164 == bindparam("e164"))
-# A Core statement built once, run on the session's connection: no ORM layer per webhook.
-_STORED = select(CALLS.c.id, CALLS.c.flow_state).where(
-    CALLS.c.provider == PROVIDER, CALLS.c.provider_call_id == bindparam("sid")
+# Built once; on SQLite run on the driver's cursor (models.db.Prepared).
+_HOTLINE = Prepared(select(HotlineNumber.id).where(HotlineNumber.e164 == bindparam("e164")))
+_STORED = Prepared(
+    select(CALLS.c.id, CALLS.c.flow_state).where(
+        CALLS.c.provider == PROVIDER, CALLS.c.provider_call_id == bindparam("sid")
+    )
 )
 
 
@@ -159,15 +162,16 @@ class Turn:
         """Read the call's stored flow state; nothing if the database is out."""
         try:
             with self.reading() as conn:
-                row = conn.execute(_STORED, {"sid": self.sid}).one_or_none()
+                rows = _STORED.execute(conn, {"sid": self.sid})
         except SQLAlchemyError as exc:
             log.error("call %s: database unavailable, state not read: %s", self.sid, first(exc))
             self.db_out = True
             return
-        if row is not None:
+        if rows:
+            ((call_id, flow_state),) = rows  # (provider, provider_call_id) is unique
             self.row_exists = True
-            self.recorder.call_id = row.id  # its writes then go straight to the row
-            self.stored = stored_call(row.flow_state, self.sid)
+            self.recorder.call_id = call_id  # its writes then go straight to the row
+            self.stored = stored_call(flow_state, self.sid)
 
     def _known_call(self) -> str | None:
         """``/voice`` found the call's row there: the answer it had if it had one, else
@@ -352,7 +356,7 @@ def _dialled(conn: Connection, dialled: str, forwarded: str, region: str) -> str
     Twilio then passes the landline as ``ForwardedFrom`` (when the carrier tells it).
     """
     e164 = caller_e164(forwarded, region) if forwarded else None
-    if e164 and conn.execute(_HOTLINE, {"e164": e164}).first():
+    if e164 and _HOTLINE.execute(conn, {"e164": e164}):
         return forwarded
     return dialled
 
