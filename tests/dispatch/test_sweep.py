@@ -16,6 +16,9 @@ from ivr.dispatch.connect import SimulatorConnector
 from ivr.dispatch.services import Dispatcher
 from ivr.outbound.recording import RecordingProvider
 from models import AgentPresence, Call, PresenceState, utcnow
+from tests.dispatch.conftest import PUBLIC
+from tests.dispatch.helpers import raw
+from tests.dispatch.twilio_rest import DispatchStandIn
 from tests.twilio.conftest import call_row, kinds
 from tests.twilio.peer import KNOWN, PhoneCall, Twilio
 
@@ -209,3 +212,41 @@ def test_an_answered_caller_is_never_offered_again_even_before_the_page_hangs_up
     agent("li", [estate["community"]])
     assert on_simulator.run_once() == []
     assert kinds(engine, phone.sid).count("call.offered") == 1  # wang's only: li not reserved
+
+
+def test_on_twilio_an_agent_whose_caller_never_reached_the_connect_url_is_freed(
+    twilio: Twilio,
+    estate: dict[str, int],
+    agent: Callable[..., int],
+    dispatcher: Dispatcher,
+    standin: DispatchStandIn,
+    engine: Engine,
+) -> None:
+    lost = twilio.call(KNOWN).press("2")
+    wang = agent("wang", [estate["community"]], identity="wang")
+    assert len(dispatcher.run_once()) == 1  # redirected; Twilio never fetched /dispatch/connect
+    assert dispatcher.sweep(utcnow() + dt.timedelta(seconds=19)) == []
+    [freed] = dispatcher.sweep(utcnow() + dt.timedelta(seconds=21))
+    assert (freed.agent_id, freed.state, freed.why) == (
+        wang,
+        PresenceState.AVAILABLE,
+        "not answered in time",
+    )
+    assert "call.offer_ended" in kinds(engine, lost.sid)
+
+
+def test_on_twilio_an_agent_being_dialled_is_left_to_the_dial(
+    twilio: Twilio,
+    estate: dict[str, int],
+    agent: Callable[..., int],
+    dispatcher: Dispatcher,
+    standin: DispatchStandIn,
+    engine: Engine,
+) -> None:
+    phone = twilio.call(KNOWN).press("2")
+    wang = agent("wang", [estate["community"]], identity="wang")
+    dispatcher.run_once()
+    url = standin.redirects[0].form["Url"][0].removeprefix(PUBLIC)
+    raw(twilio, url, {**phone.form, "CallStatus": "in-progress"})  # <Dial><Client>wang
+    assert dispatcher.sweep(utcnow() + dt.timedelta(minutes=10)) == []  # talking, maybe
+    assert presence(engine, wang).state is PresenceState.OFFERED
