@@ -73,7 +73,17 @@
     if (wrap) $("wrap-up").elements.call_id.value = wrap.call_id;
     const shown = call ? call.id : wrap ? wrap.call_id : null;
     if (shown && shown !== cardCall) loadCard(shown);
+    if (!shown && cardCall) clearCard(); // done with that caller: their file leaves the screen
     tick();
+  }
+
+  function clearCard() {
+    cardCall = null;
+    cardLoading = null;
+    const idle = document.createElement("p");
+    idle.className = "muted waiting";
+    idle.textContent = texts.noCall;
+    $("pop-card").replaceChildren(idle);
   }
 
   async function loadCard(callId, query) {

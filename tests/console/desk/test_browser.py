@@ -95,6 +95,7 @@ def test_the_desk_pops_the_call_the_agent_answers_and_wraps_up(
         desk.locator("#presence-state[data-state=available]").wait_for(timeout=STATE_TIMEOUT_MS)
         assert desk.locator("#wrap-up-box").is_hidden()
         desk.locator(".recent tbody tr[data-call-id]").wait_for(timeout=STATE_TIMEOUT_MS)
+        assert desk.locator("#pop .pop-card").count() == 0  # the caller's file left the screen
         assert errors == []
     except Exception:
         print(
