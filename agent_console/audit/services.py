@@ -7,7 +7,8 @@ Who sees what:
   serve — a work order, call, callback request, unit, building, team or
   technician of it, a resident living in it (a resident of two communities is
   seen by the supervisors of both), a phone number of such a resident, an agent
-  serving it, or the community itself. The subject decides, not who acted: an
+  serving it, or the community itself (:data:`ALIASES` names other spellings:
+  ``call_recording`` is its call). The subject decides, not who acted: an
   agent serving two communities leaves entries each community's supervisor
   sees only for their own community;
 - an entry whose subject has no community here (a subject type not listed in
@@ -106,7 +107,12 @@ SUBJECTS = (
     "agent",
     "community",
 )
-ALIASES = {"callback": "callback_request", "phone": "phone_number", "order": "work_order"}
+ALIASES = {
+    "callback": "callback_request",
+    "call_recording": "call",  # agent_console.recordings: a call's recording played
+    "phone": "phone_number",
+    "order": "work_order",
+}
 
 
 def visible(scope: Scope | None) -> ColumnElement[bool]:

@@ -21,6 +21,7 @@ QUEUE_LABELS = {
 STATE_LABELS = {
     "available": lazy_gettext("Available"),
     "offered": lazy_gettext("Ringing"),
+    "on_call": lazy_gettext("On a call"),
     "paused": lazy_gettext("Paused"),
     "wrap_up": lazy_gettext("Wrap-up"),
     "offline": lazy_gettext("Offline"),

@@ -279,7 +279,7 @@ def todays_calls(
 def _count(tally: Today, call: Call, events: Sequence[Event]) -> None:
     """Add one call to ``tally``."""
     target = SERVICE_LEVEL_SECONDS
-    if call.disposition == ANSWERED:
+    if call.disposition == ANSWERED or call.answered_at is not None:
         wait = waits.wait_seconds(call, events)
         tally.answered += 1
         tally.answered_in_target += int(wait is not None and wait <= target)

@@ -29,8 +29,10 @@ A call is *waiting now* when:
   ``agent.connected``, ``queue.abandoned`` or ``call.hangup``, nor a ``queue.left``
   after its last ``queue.joined``.
 
-Either way a caller "waiting" for more than :data:`STALE_AFTER` is a record
-whose end never arrived (a lost status callback or AMI event), not a caller.
+A call the desk answered (``Call.answered_at``) is answered, not waiting, even
+before the telephony side reports the bridge. Either way a caller "waiting" for
+more than :data:`STALE_AFTER` is a record whose end never arrived (a lost status
+callback or AMI event), not a caller.
 """
 
 from __future__ import annotations
@@ -150,7 +152,7 @@ def gave_up_at(call: Call, events: Sequence[Event]) -> dt.datetime | None:
 
 def wait_seconds(call: Call, events: Sequence[Event]) -> float | None:
     """How long an answered or abandoned caller waited in the queue; None when unknown."""
-    answered = call.disposition == ANSWERED
+    answered = call.disposition == ANSWERED or call.answered_at is not None
     end = answered_at(call, events) if answered else gave_up_at(call, events)
     start = joined_at(call, events)
     if start is not None and end is not None:
@@ -177,8 +179,8 @@ def is_abandoned_in_queue(call: Call) -> bool:
 
 def waiting(call: Call, events: Sequence[Event], now: dt.datetime) -> Waiting | None:
     """The caller's place in a queue now, or None when the call is not waiting."""
-    if call.disposition != QUEUED:
-        return None
+    if call.disposition != QUEUED or call.answered_at is not None:
+        return None  # answered on the desk: talking, even before Twilio reports the bridge
     found = _twilio_waiting(call) if call.provider == TWILIO else _asterisk_waiting(call, events)
     if found is None or now - found.since > STALE_AFTER:
         return None

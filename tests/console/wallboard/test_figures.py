@@ -260,3 +260,36 @@ def test_another_communitys_calls_are_not_counted(session: Session, estate: dict
 
     assert board.today.offered == 0 and sum(q.waiting for q in board.queues) == 0
     assert services.figures(session, [estate["SH02"]], NOW).today.offered == 2
+
+
+def test_a_call_answered_on_the_desk_is_answered_before_twilio_says_so(
+    session: Session, estate: dict[str, int]
+) -> None:
+    sh01 = estate["SH01"]
+    quick = twilio_call(session, sh01, "repair", at(-100))  # disposition still "queued"
+    quick.answered_at = at(-88)
+    slow = twilio_call(session, sh01, "repair", at(-100))
+    slow.answered_at = at(-60)
+    twilio_call(session, sh01, "repair", at(-100))  # still waiting
+    session.commit()
+
+    board = services.figures(session, [sh01], NOW)
+
+    repair = {q.queue: q for q in board.queues}["repair"]
+    assert (repair.waiting, repair.longest_wait) == (1, 100.0)
+    assert (board.today.answered, board.today.answered_in_target, board.today.waiting) == (2, 1, 1)
+
+
+def test_agents_on_a_call_are_shown_between_ringing_and_wrap_up(
+    session: Session, estate: dict[str, int]
+) -> None:
+    ids = {a.login: a.id for a in session.scalars(select(Agent))}
+    presence(session, ids["agent1"], PresenceState.WRAP_UP, at(-30))
+    presence(session, ids["supervisor1"], PresenceState.ON_CALL, at(-90))
+    session.commit()
+
+    board = services.figures(session, [estate["SH01"]], NOW)
+
+    assert [a.state for a in board.agents] == [PresenceState.ON_CALL, PresenceState.WRAP_UP]
+    assert board.agent_counts[PresenceState.ON_CALL] == 1
+    assert set(board.agent_counts) == set(PresenceState)
