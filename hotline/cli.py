@@ -12,6 +12,7 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from agent_console.auth.commands import agent as agent_commands
 from audio.commands import prompts as prompts_commands
 from audio.commands import recordings as recordings_commands
 from hotline.config import Config, load_config
@@ -295,6 +296,7 @@ def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> No
             pass
 
 
+cli.add_command(agent_commands)
 cli.add_command(prompts_commands)
 cli.add_command(recordings_commands)
 
