@@ -1,0 +1,164 @@
+"""The wallboard in Chromium: it refreshes itself without a reload, and says when it cannot.
+
+Debian's Chromium (``/usr/bin/chromium``) driven by the ``playwright`` package, against
+the real app served over HTTP on a SQLite file; skipped locally when Chromium or
+playwright is missing, failed under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from agent_console import create_app
+from agent_console.wallboard.http import CLOCK
+from hotline.config import load_config
+from models import Agent, AgentRole, Community
+from models.db import make_engine
+from tests import factories
+from tests.conftest import IN_CI
+from tests.console.wallboard.builders import NOW, at, twilio_call
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+WAIT_MS = 15_000  # a few refresh periods
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}: the browser tests may not be skipped")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Clock:
+    """The wallboard's clock, which a test can stop (every refresh then fails)."""
+
+    def __init__(self) -> None:
+        self.broken = False
+
+    def __call__(self) -> dt.datetime:
+        if self.broken:
+            raise RuntimeError("the database is out")
+        return NOW
+
+
+@pytest.fixture
+def server(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Engine, Clock]]:
+    """The app on a SQLite file with 阳光花园 and a supervisor, on a free port."""
+    database = tmp_path / "hotline.db"
+    shutil.copy(sqlite_template, database)
+    url = f"sqlite:///{database}"
+    engine = make_engine(url)
+    with Session(engine) as s:
+        community = factories.community(s)
+        boss = Agent(login="supervisor1", name="Supervisor1", role=AgentRole.SUPERVISOR)
+        boss.set_password("supervisor1-demo")
+        boss.communities = [community]
+        s.add(boss)
+        s.commit()
+    config = load_config(
+        env={"HOTLINE_DATA_DIR": str(tmp_path / "data"), "HOTLINE_DATABASE_URL": url}
+    )
+    app: Flask = create_app(config=config)
+    clock = Clock()
+    app.extensions[CLOCK] = clock
+    app.logger.disabled = True  # the broken clock's tracebacks are expected
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, name="wallboard-test-server")
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}", engine, clock
+    finally:
+        httpd.shutdown()
+        thread.join()
+        httpd.server_close()
+        app.extensions["hotline.engine"].dispose()
+        engine.dispose()
+
+
+@pytest.fixture
+def board(browser: Any, server: tuple[str, Engine, Clock]) -> Iterator[Any]:
+    """The wallboard open in a tab, logged in as the supervisor."""
+    base, _, _ = server
+    context = browser.new_context(base_url=base, locale="zh-CN")
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.goto("/console/wallboard/")
+    tab.fill("input[name=login]", "supervisor1")
+    tab.fill("input[name=password]", "supervisor1-demo")
+    tab.click("button[type=submit]")
+    tab.wait_for_url("**/console/wallboard/")
+    yield tab
+    context.close()
+    assert not errors
+
+
+def _text(tab: Any, selector: str) -> Callable[[], str]:
+    return lambda: str(tab.locator(selector).inner_text()).strip()
+
+
+def test_the_board_shows_a_new_caller_without_a_reload(
+    board: Any, server: tuple[str, Engine, Clock]
+) -> None:
+    _, engine, _ = server
+    waiting = '[data-queue="repair"] [data-q="waiting"]'
+    longest = '[data-queue="repair"] [data-q="longest_wait_text"]'
+    assert _text(board, waiting)() == "0"
+    assert "大屏监控" in board.title()
+    loaded = board.evaluate("performance.timeOrigin")
+
+    with Session(engine) as s:
+        community_id = s.scalars(select(Community.id)).one()
+        twilio_call(s, community_id, "repair", at(-95))
+        s.commit()
+
+    board.wait_for_function(
+        "s => document.querySelector(s).textContent.trim() === '1'", arg=waiting, timeout=WAIT_MS
+    )
+    assert _text(board, longest)() == "1:35"
+    assert board.evaluate("performance.timeOrigin") == loaded  # the same page: no reload
+    assert board.locator(".stale-warning").is_hidden()
+
+
+def test_a_failing_refresh_shows_since_when_the_board_is_stale(
+    board: Any, server: tuple[str, Engine, Clock]
+) -> None:
+    _, _, clock = server
+    warning = board.locator(".stale-warning")
+    assert warning.is_hidden()
+
+    clock.broken = True
+    warning.wait_for(state="visible", timeout=WAIT_MS)
+    assert "10:00:00" in warning.inner_text()  # the last time the figures were right
+    assert "stale" in (board.locator("body").get_attribute("class") or "")
+
+    clock.broken = False
+    warning.wait_for(state="hidden", timeout=WAIT_MS)
