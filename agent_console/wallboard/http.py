@@ -9,6 +9,7 @@ queries and survives proxies, restarts and sleeping screens alike).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,13 +19,18 @@ from werkzeug.wrappers import Response
 
 from agent_console.auth import check_scope, community_scope, role_required
 from agent_console.auth.access import readers
+from agent_console.auth.i18n import current_language
 from agent_console.wallboard import labels, services
 from agent_console.wallboard.services import Figures, Today
 from models import Community, utcnow
 from models.staff import AgentRole
 
 CLOCK = "hotline.wallboard.clock"  # app.extensions key: the clock the figures are taken at
+CACHE = "hotline.wallboard.cache"  # app.extensions key: the figures last computed, per scope
 REFRESH_SECONDS = 3
+# Several wall screens (and tabs) poll the same figures: each set is computed at most once
+# in this time, per scope and language, by this process.
+CACHE_SECONDS = 2.0
 
 bp = Blueprint("wallboard", __name__, url_prefix="/console/wallboard")
 
@@ -44,17 +50,26 @@ def _chosen_scope() -> tuple[list[int], int | None]:
     return sorted(community_scope()), None
 
 
-def _figures() -> tuple[Figures, int | None]:
+def _board() -> tuple[dict[str, Any], int | None]:
+    """The figures of the scope asked for, as JSON: computed, or from the last few seconds."""
     ids, chosen = _chosen_scope()
+    cache: dict[tuple[object, ...], tuple[float, dict[str, Any]]]
+    cache = current_app.extensions.setdefault(CACHE, {})
+    key = (tuple(ids), current_language())
+    found = cache.get(key)
+    if found is not None and time.monotonic() - found[0] < CACHE_SECONDS:
+        return found[1], chosen
     with readers() as session:
-        return services.figures(session, ids, _now()), chosen
+        data = as_json(services.figures(session, ids, _now()))
+    cache[key] = (time.monotonic(), data)
+    return data, chosen
 
 
 @bp.get("/")
 @role_required(AgentRole.SUPERVISOR)
 def index() -> str:
     """The board, drawn with the figures of now and refreshed by ``wallboard.js``."""
-    board, chosen = _figures()
+    data, chosen = _board()
     with readers() as session:
         choices = session.scalars(
             select(Community).where(Community.id.in_(community_scope())).order_by(Community.code)
@@ -62,7 +77,7 @@ def index() -> str:
         options = [(c.id, c.code, c.name) for c in choices]
     return render_template(
         "wallboard/board.html",
-        data=as_json(board),
+        data=data,
         chosen=chosen,
         options=options,
         refresh_seconds=REFRESH_SECONDS,
@@ -74,8 +89,8 @@ def index() -> str:
 @role_required(AgentRole.SUPERVISOR)
 def data() -> Response:
     """The figures as JSON; never cached."""
-    board, _ = _figures()
-    response = jsonify(as_json(board))
+    data, _ = _board()
+    response = jsonify(data)
     response.headers["Cache-Control"] = "no-store"
     return response
 

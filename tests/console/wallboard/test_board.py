@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Agent, Community, PresenceState
+from models import Agent, AgentRole, Community, PresenceState
+from tests.console.conftest import csrf_token, log_in
 from tests.console.wallboard.builders import (
     NOW,
     asterisk_call,
@@ -138,3 +139,34 @@ def test_the_board_and_audit_log_are_in_the_navigation_of_supervisors_only(
     for link in ('href="/console/wallboard/"', 'href="/console/audit/"'):
         assert link in supervisor
         assert link not in agent
+
+
+def test_screens_polling_together_share_the_figures_of_the_last_seconds(
+    as_agent: AsAgent, db: Session, estate: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = as_agent("supervisor1"), as_agent("supervisor1")
+    assert first.get("/console/wallboard/data.json").get_json()["today"]["waiting"] == 0
+    twilio_call(db, estate["SH01"], "repair", at(-30))
+    db.commit()
+
+    assert second.get("/console/wallboard/data.json").get_json()["today"]["waiting"] == 0
+    monkeypatch.setattr("agent_console.wallboard.http.CACHE_SECONDS", 0.0)
+    assert second.get("/console/wallboard/data.json").get_json()["today"]["waiting"] == 1
+
+
+def test_a_supervisor_serving_no_community_sees_an_empty_board(
+    as_agent: AsAgent, db: Session
+) -> None:
+    lonely = Agent(login="supervisor9", name="Supervisor9", role=AgentRole.SUPERVISOR)
+    lonely.set_password("supervisor9-demo")
+    db.add(lonely)
+    db.commit()
+    client = as_agent("supervisor1")
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/console/")})
+    log_in(client, "supervisor9", "supervisor9-demo")
+
+    data = client.get("/console/wallboard/data.json").get_json()
+
+    assert data["communities"] == [] and data["agents"] == []
+    assert data["today"]["offered"] == 0 and data["today"]["service_level_text"] == "—"
+    assert client.get("/console/wallboard/").status_code == 200
