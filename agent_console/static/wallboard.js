@@ -1,6 +1,7 @@
-// The wallboard refreshes itself: it asks data.json every few seconds (polling; no
-// event stream) and redraws the figures. When a refresh fails, or none has succeeded
-// for three periods, a warning says since when the board has not been updated.
+// The wallboard refreshes itself: it asks data.json every few seconds and redraws the
+// figures, and at once when the server's event stream says something changed. When a
+// refresh fails, or none has succeeded for three periods, a warning says since when the
+// board has not been updated.
 (function () {
   "use strict";
   var board = document.getElementById("board");
@@ -64,8 +65,16 @@
     if (isStale) warning.textContent = staleText.replace("{time}", lastShown);
   }
 
-  function refresh() {
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin",
+  var timer = null;
+  var busy = false;
+  var again = false;
+
+  function refresh(fresh) {
+    if (busy) { again = true; return; }
+    busy = true;
+    window.clearTimeout(timer);
+    var target = fresh ? url + (url.indexOf("?") < 0 ? "?" : "&") + "fresh=1" : url;
+    fetch(target, { headers: { Accept: "application/json" }, credentials: "same-origin",
                  cache: "no-store", redirect: "error" })
       .then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
@@ -75,9 +84,15 @@
       .catch(function () { stale(true); })
       .finally(function () {
         if (Date.now() - lastOk > 3 * period) stale(true);
-        window.setTimeout(refresh, period);
+        busy = false;
+        if (again) { again = false; refresh(true); return; }
+        timer = window.setTimeout(refresh, period);
       });
   }
 
-  window.setTimeout(refresh, period);
+  timer = window.setTimeout(refresh, period);
+  var events = board.getAttribute("data-events");
+  if (events && window.EventSource) {
+    new EventSource(events).addEventListener("changed", function () { refresh(true); });
+  }
 })();

@@ -2,8 +2,9 @@
 
 Supervisors and administrators only (an agent gets 403): the board shows every
 agent's state and the centre's figures, which are a supervisor's to watch. The
-page polls ``data.json`` every few seconds (no event stream: a poll costs a few
-queries and survives proxies, restarts and sleeping screens alike).
+page polls ``data.json`` every few seconds (a poll survives proxies, restarts and
+sleeping screens alike), and at once when ``events`` says the event bus reported
+a change.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from werkzeug.wrappers import Response
 from agent_console.auth import check_scope, community_scope, role_required
 from agent_console.auth.access import readers
 from agent_console.auth.i18n import current_language
-from agent_console.wallboard import labels, services
+from agent_console.wallboard import labels, services, stream
 from agent_console.wallboard.services import Figures, Today
 from models import Community, utcnow
 from models.staff import AgentRole
@@ -50,14 +51,15 @@ def _chosen_scope() -> tuple[list[int], int | None]:
     return sorted(community_scope()), None
 
 
-def _board() -> tuple[dict[str, Any], int | None]:
-    """The figures of the scope asked for, as JSON: computed, or from the last few seconds."""
+def _board(fresh: bool = False) -> tuple[dict[str, Any], int | None]:
+    """The figures of the scope asked for, as JSON: computed, or from the last few seconds
+    unless ``fresh`` (the page was told of a change)."""
     ids, chosen = _chosen_scope()
     cache: dict[tuple[object, ...], tuple[float, dict[str, Any]]]
     cache = current_app.extensions.setdefault(CACHE, {})
     key = (tuple(ids), current_language())
     found = cache.get(key)
-    if found is not None and time.monotonic() - found[0] < CACHE_SECONDS:
+    if not fresh and found is not None and time.monotonic() - found[0] < CACHE_SECONDS:
         return found[1], chosen
     with readers() as session:
         data = as_json(services.figures(session, ids, _now()))
@@ -85,11 +87,20 @@ def index() -> str:
     )
 
 
+@bp.get("/events")
+@role_required(AgentRole.SUPERVISOR)
+def events() -> Response:
+    """A nudge whenever the event bus reports a change (:mod:`.stream`): refresh now."""
+    bus = current_app.extensions["hotline.bus"]
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return Response(stream.changes(bus), mimetype="text/event-stream", headers=headers)
+
+
 @bp.get("/data.json")
 @role_required(AgentRole.SUPERVISOR)
 def data() -> Response:
-    """The figures as JSON; never cached."""
-    data, _ = _board()
+    """The figures as JSON (``?fresh=1``: not those of the last seconds); never cached."""
+    data, _ = _board(fresh=request.args.get("fresh") == "1")
     response = jsonify(data)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -35,6 +35,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 WAIT_MS = 15_000  # a few refresh periods
+SERVED: dict[str, Flask] = {}  # base URL → the app serving it
 
 
 def _unavailable(reason: str) -> None:
@@ -93,9 +94,12 @@ def server(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Engine,
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, name="wallboard-test-server")
     thread.start()
+    base = f"http://127.0.0.1:{httpd.server_port}"
+    SERVED[base] = app
     try:
-        yield f"http://127.0.0.1:{httpd.server_port}", engine, clock
+        yield base, engine, clock
     finally:
+        SERVED.pop(base, None)
         httpd.shutdown()
         thread.join()
         httpd.server_close()
@@ -103,10 +107,8 @@ def server(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Engine,
         engine.dispose()
 
 
-@pytest.fixture
-def board(browser: Any, server: tuple[str, Engine, Clock]) -> Iterator[Any]:
-    """The wallboard open in a tab, logged in as the supervisor."""
-    base, _, _ = server
+def _open_board(browser: Any, base: str) -> tuple[Any, Any, list[str]]:
+    """A new tab on the wallboard, logged in as the supervisor: context, tab, page errors."""
     context = browser.new_context(base_url=base, locale="zh-CN")
     tab = context.new_page()
     errors: list[str] = []
@@ -116,6 +118,13 @@ def board(browser: Any, server: tuple[str, Engine, Clock]) -> Iterator[Any]:
     tab.fill("input[name=password]", "supervisor1-demo")
     tab.click("button[type=submit]")
     tab.wait_for_url("**/console/wallboard/")
+    return context, tab, errors
+
+
+@pytest.fixture
+def board(browser: Any, server: tuple[str, Engine, Clock]) -> Iterator[Any]:
+    """The wallboard open in a tab, logged in as the supervisor."""
+    context, tab, errors = _open_board(browser, server[0])
     yield tab
     context.close()
     assert not errors
@@ -162,3 +171,24 @@ def test_a_failing_refresh_shows_since_when_the_board_is_stale(
 
     clock.broken = False
     warning.wait_for(state="hidden", timeout=WAIT_MS)
+
+
+def test_an_event_on_the_bus_refreshes_the_board_at_once(
+    browser: Any, server: tuple[str, Engine, Clock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, engine, _ = server
+    monkeypatch.setattr("agent_console.wallboard.http.REFRESH_SECONDS", 600)  # no poll soon
+    context, tab, errors = _open_board(browser, base)
+    waiting = '[data-queue="repair"] [data-q="waiting"]'
+    tab.wait_for_timeout(500)  # the page's EventSource connects
+    with Session(engine) as s:
+        twilio_call(s, s.scalars(select(Community.id)).one(), "repair", at(-20))
+        s.commit()
+    app = SERVED[base]
+    app.extensions["hotline.bus"].publish("call.queue_joined", {"call_id": 1})
+
+    tab.wait_for_function(
+        "s => document.querySelector(s).textContent.trim() === '1'", arg=waiting, timeout=WAIT_MS
+    )
+    context.close()
+    assert not errors
