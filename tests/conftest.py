@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from hotline.config import Config, load_config
 from models.db import make_engine, session_factory, upgrade
+from tests.browser import pytest_runtest_makereport  # noqa: F401  (artifacts on failure)
 
 PG_URL = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"

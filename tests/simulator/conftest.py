@@ -31,14 +31,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives the simulator page in Chromium")
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """Keep each phase's report on the test, for fixtures that save artifacts on failure."""
-    report = yield
-    setattr(item, f"report_{report.when}", report)
-    return report
-
-
 def build_estate(engine: Engine) -> dict[str, int]:
     """阳光花园 with 王建国 and a second resident, open all day."""
     with Session(engine) as s:

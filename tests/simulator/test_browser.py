@@ -4,12 +4,11 @@ Chromium is Debian's (``/usr/bin/chromium``), driven by the ``playwright``
 package's own driver; ``playwright install`` is never needed. Locally a
 missing Chromium or playwright skips these tests; under ``CI=true`` it fails
 them. A failing test leaves a screenshot and the page's HTML in
-``test-artifacts/simulator/`` (or ``$HOTLINE_TEST_ARTIFACTS``).
+``test-artifacts/`` (or ``$HOTLINE_TEST_ARTIFACTS``): see :mod:`tests.browser`.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
@@ -30,25 +29,19 @@ from ivr.outbound import OutboundCall, Purpose
 from ivr.outbound.recording import RecordingProvider
 from models import Call, Community
 from models.db import make_engine
+from tests.browser import (  # noqa: F401  (ARTIFACTS: imported from here by others)
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    failed,
+    listen,
+    save_pages,
+)
 from tests.conftest import IN_CI
 from tests.simulator.conftest import build_estate
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(
-    os.environ.get("HOTLINE_TEST_ARTIFACTS")
-    or Path(__file__).resolve().parents[2] / "test-artifacts"
-)
 STATE_TIMEOUT_MS = 30_000
 
 
@@ -102,17 +95,10 @@ def page(browser: Any, server: tuple[str, Flask], request: pytest.FixtureRequest
     base, _ = server
     context = browser.new_context(base_url=base, locale="zh-CN")
     tab = context.new_page()
-    messages: list[str] = []
-    tab.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
-    tab.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
+    messages = listen(tab)
     yield tab
-    failed = getattr(request.node, "report_call", None)
-    if failed is not None and failed.failed:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        stem = ARTIFACTS / request.node.name.replace("/", "_")
-        tab.screenshot(path=f"{stem}.png", full_page=True)
-        stem.with_suffix(".html").write_text(tab.content(), encoding="utf-8")
-        stem.with_suffix(".log").write_text("\n".join(messages), encoding="utf-8")
+    if failed(request):
+        save_pages(request, {"": tab}, {"": messages})
     context.close()
 
 
