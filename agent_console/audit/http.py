@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import lazy_gettext
 from sqlalchemy import select
 
@@ -98,8 +98,17 @@ def _row(log: Any, agent: Any, zone: Any) -> dict[str, Any]:
         "who": f"{agent.name} ({agent.login})" if agent else "—",
         "action": log.action,
         "subject": f"{log.subject_type} {log.subject_id or ''}".strip(),
+        "href": _link(log.subject_type, log.subject_id),
         "detail": [(str(k), _shown(v)) for k, v in sorted((log.detail or {}).items())],
     }
+
+
+def _link(subject_type: str, subject_id: str | None) -> str | None:
+    """The console page of an entry's subject, where there is one (work orders)."""
+    exists = "work_orders.show" in current_app.view_functions
+    if exists and subject_type in ("work_order", "order") and (subject_id or "").isdigit():
+        return url_for("work_orders.show", order_id=int(subject_id or 0))
+    return None
 
 
 def _shown(value: object) -> str:

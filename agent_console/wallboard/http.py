@@ -76,7 +76,8 @@ def index() -> str:
         choices = session.scalars(
             select(Community).where(Community.id.in_(community_scope())).order_by(Community.code)
         )
-        options = [(c.id, c.code, c.name) for c in choices]
+        english = current_language() == "en"
+        options = [(c.id, c.code, (english and c.name_en) or c.name) for c in choices]
     return render_template(
         "wallboard/board.html",
         data=data,

@@ -196,3 +196,11 @@ def test_the_audit_log_reads_in_both_languages(
     assert word in page
     assert ("查看完整号码" if language == "zh_CN" else "unmasked a number") in page
     assert NOW.year == 2026
+
+
+def test_a_work_order_entry_links_to_the_order(
+    as_agent: AsAgent, log: dict[str, int], db: Session
+) -> None:
+    order_id = db.scalars(select(AuditLog.subject_id).where(AuditLog.id == log["o2"])).one()
+    page = as_agent("supervisor1").get("/console/audit/").get_data(as_text=True)
+    assert f'<a href="/console/work-orders/{order_id}">work_order {order_id}</a>' in page

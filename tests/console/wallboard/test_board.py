@@ -113,8 +113,30 @@ def test_the_data_is_never_cached(as_agent: AsAgent) -> None:
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("zh_CN", ["大屏监控", "紧急", "报修", "最长等待", "服务水平", "超时工单", "33%"]),
-        ("en", ["Wallboard", "Emergency", "Repair", "Longest wait", "Service level", "33%"]),
+        (
+            "zh_CN",
+            [
+                "大屏监控",
+                "紧急",
+                "报修",
+                "最长等待",
+                "服务水平",
+                "超时工单",
+                "33%",
+                "SH01 阳光花园",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Wallboard",
+                "Emergency",
+                "Longest wait",
+                "Service level",
+                "33%",
+                "SH01 Sunshine Garden",
+            ],
+        ),
     ],
 )
 def test_the_board_reads_in_both_languages(
