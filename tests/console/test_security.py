@@ -95,6 +95,14 @@ def test_a_signed_twilio_webhook_needs_no_csrf_token(config: Config, engine: Eng
         app.extensions["hotline.engine"].dispose()
 
 
+def test_twilio_webhooks_open_no_login_session_but_console_pages_do(app: Flask) -> None:
+    interface = app.session_interface
+    with app.test_request_context("/twilio/voice", method="POST") as ctx:
+        assert interface.is_null_session(interface.open_session(app, ctx.request))
+    with app.test_request_context("/console/") as ctx:
+        assert not interface.is_null_session(interface.open_session(app, ctx.request))
+
+
 @pytest.mark.parametrize("action", ["answer", "decline"])
 def test_the_simulators_json_api_needs_no_csrf_token(client: FlaskClient, action: str) -> None:
     # Past the CSRF check, the simulator itself answers: no such ringing call.
