@@ -1,32 +1,33 @@
 """FastAGI under load: concurrent scripted calls against the hotline server, beside a baseline.
 
 A benchmark, not a test. It loads ``--residents`` residents (one community reached
-on +862160000001, three residents to a unit, one mobile each) into a fresh,
-migrated database, then runs two FastAGI servers one after the other, each in a
-process of its own (so its CPU and memory are its own and it does not share the
-GIL with the callers):
+on +862160000001, open all day, three residents to a unit, one mobile each) into
+a fresh, migrated database, then runs two FastAGI servers one after the other,
+each in processes of its own, as an operator runs them:
 
-- **hotline**: the real server, ``FastAGIServer`` + ``InboundScript`` on that
-  database, with a clock fixed at 10:00 Shanghai time on a Monday (open hours);
-- **baseline**: the same ``FastAGIServer`` whose script only reads the AGI
-  environment (``Channel`` does that) and sets one variable.
+- **hotline**: ``hotline agi --workers N --port 0`` on that database (a parent
+  process and N worker processes sharing the listening socket);
+- **baseline**: the same ``FastAGIServer`` in the same worker pool
+  (``ivr.agi.workers``), whose script only reads the AGI environment
+  (``Channel`` does that) and sets one variable.
 
 The callers run in this process on one asyncio loop and speak real AGI over TCP:
 each sends the ``agi_*`` environment block of ``tests/agi/peer.py`` and answers
 every command as Asterisk would (``STREAM FILE``/``GET DATA``/``SET VARIABLE``…).
-Prompt playback is answered at once (unless ``--playback-ms``), so what is timed is
-the server's own work. A caller presses 2 (repair); 90% are known residents
-(a random loaded number), 10% unknown numbers who then type building, entrance +
-room and 1 to confirm. Each call is timed from before ``connect()`` to the
-arrival of ``SET VARIABLE "HOTLINE_QUEUE"``; the time to the server closing the
-socket (when Asterisk's dialplan would go on to ``Queue()``) is reported too.
+A caller presses 2 (repair); 90% are known residents (a random loaded number),
+10% unknown numbers who then type building, entrance + room and 1 to confirm.
+Each call is timed from before ``connect()`` to the arrival of ``SET VARIABLE
+"HOTLINE_QUEUE"``; the time to the server closing the socket (when Asterisk's
+dialplan would go on to ``Queue()``) is reported too.
 
-Phases per server: warm-up, an unloaded run (one call at a time), the timed run
-(``--calls`` at ``--concurrency``); then, for the hotline server only, with
-``--playback-ms`` a paced run (each prompt and keypad entry takes that long, so
-that ``--concurrency`` calls are in progress without flooding the server; that
-time is subtracted), and a memory run of ``--memory-calls`` calls sampling the
-server's RSS every 1,000 calls. bench/README.md explains how to read the figures.
+Phases per server: warm-up, an unloaded run (one call at a time), a closed-loop
+run (``--calls`` at ``--concurrency``, prompts answered at once), a paced run
+(``--concurrency`` callers whose prompts and keypad entries take
+``--playback-ms`` each, subtracted from the timings; the baseline's callers wait
+between calls as long as a paced hotline call lasted, so both servers get the
+same calls per second), and for the hotline a memory run of ``--memory-calls``
+sampling the RSS of the server's processes every 1,000 calls. bench/README.md
+explains how to read the figures.
 
 Usage::
 

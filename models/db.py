@@ -6,9 +6,11 @@ import contextlib
 import dataclasses
 import fcntl
 import functools
+import logging
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -26,6 +28,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import Pool
 
 from hotline.exceptions import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -273,6 +277,47 @@ class _Form:
             if name in values:
                 values[name] = processor(values[name])
         return tuple(values[name] for name in self.order) if self.order is not None else values
+
+
+_CHECKPOINTED: weakref.WeakSet[Engine] = weakref.WeakSet()
+CHECKPOINT_INTERVAL_S = 1.0
+
+
+def checkpoint_in_background(engine: Engine, interval: float = CHECKPOINT_INTERVAL_S) -> None:
+    """SQLite: WAL checkpoints by a thread of this process, not by whichever writer commits.
+
+    By default the commit that takes the WAL past 1,000 pages also copies them to
+    the database and syncs it to disk, while it still holds the writers' lock
+    (:func:`writers_lock`): every writer queued behind it waits for a disk sync,
+    tens to hundreds of milliseconds on a busy disk. Here the engine's new
+    connections do not checkpoint on commit, and a daemon thread runs a PASSIVE
+    checkpoint (which waits for no reader or writer) every ``interval`` seconds.
+    Call it before the engine is used; other databases: nothing.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+    with _WRITE_LOCKS_GUARD:
+        if engine in _CHECKPOINTED:
+            return
+        _CHECKPOINTED.add(engine)
+
+    @event.listens_for(engine, "connect")
+    def _no_checkpoint_on_commit(dbapi_conn: Any, record: Any) -> None:
+        dbapi_conn.execute("PRAGMA wal_autocheckpoint = 0")
+
+    def checkpoint() -> None:
+        while True:
+            time.sleep(interval)
+            try:
+                conn = engine.raw_connection()
+                try:
+                    conn.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # type: ignore[union-attr]
+                finally:
+                    conn.close()
+            except Exception:  # a busy or vanished database: the next round tries again
+                log.warning("WAL checkpoint failed; will try again", exc_info=True)
+
+    threading.Thread(target=checkpoint, name="wal-checkpoint", daemon=True).start()
 
 
 def check_connection(engine: Engine) -> None:

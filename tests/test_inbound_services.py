@@ -345,3 +345,26 @@ def test_prepared_statements_convert_values_as_core_does(engine: Engine) -> None
                 conn,
                 {"provider": "asterisk", "provider_call_id": "p.1", "direction": "inbound"},
             )
+
+
+def test_wal_is_checkpointed_by_a_thread_not_by_commits(tmp_path: Path) -> None:
+    import time
+
+    from sqlalchemy import text
+
+    from models.db import checkpoint_in_background
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'ck.db'}")
+    checkpoint_in_background(engine, interval=0.2)
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)"))
+    for _ in range(300):  # some 1,200 pages: past the point where a commit would checkpoint
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t (b) VALUES (:b)"), {"b": b"x" * 16000})
+    database = tmp_path / "ck.db"
+    deadline = time.monotonic() + 10
+    while database.stat().st_size < 300 * 16000 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert database.stat().st_size >= 300 * 16000  # the pages reached the database file
+    engine.dispose()

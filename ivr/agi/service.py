@@ -16,7 +16,12 @@ from ivr.agi.inbound import InboundScript
 from ivr.agi.server import FastAGIServer
 from ivr.agi.workers import WorkerPool, listen
 from ivr.recorder import recover_journals, replay_spool, spool_dir
-from models.db import make_engine, read_session_factory, session_factory
+from models.db import (
+    checkpoint_in_background,
+    make_engine,
+    read_session_factory,
+    session_factory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +44,12 @@ def build_server(
 ) -> FastAGIServer:
     """The FastAGI server for ``/hotline`` (later ``/survey``), not yet serving.
 
+    On SQLite the WAL is checkpointed by a thread of its own, so that no caller's
+    write waits for a disk sync (:func:`models.db.checkpoint_in_background`).
+
     :param listener: a socket already listening (a worker's); else it listens itself.
     """
+    checkpoint_in_background(engine)
     inbound = InboundScript(
         sessions=session_factory(engine),
         readers=read_session_factory(engine),
