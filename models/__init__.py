@@ -15,6 +15,19 @@ from models.estate import (
     Unit,
     format_address,
 )
+from models.outbound import (  # outbound calls: surveys, campaigns, follow-up tasks
+    AttemptOutcome,
+    Campaign,
+    CampaignStatus,
+    FollowUpTask,
+    JobPurpose,
+    JobStatus,
+    OutboundAttempt,
+    OutboundJob,
+    SurveyResponse,
+    TaskKind,
+    TaskStatus,
+)
 from models.presence import (  # presence and callbacks (dispatch)
     AgentPresence,
     CallbackRequest,
@@ -37,6 +50,17 @@ from models.work_orders import (
 )
 
 __all__ = [
+    "TaskStatus",
+    "TaskKind",
+    "SurveyResponse",
+    "JobPurpose",
+    "OutboundJob",
+    "OutboundAttempt",
+    "JobStatus",
+    "FollowUpTask",
+    "CampaignStatus",
+    "Campaign",
+    "AttemptOutcome",
     "WorkOrderChange",
     "Technician",
     "Team",

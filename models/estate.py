@@ -46,6 +46,10 @@ class Community(Base):
     closes_at: Mapped[dt.time] = mapped_column(Time, default=dt.time(18, 0))
     business_days: Mapped[str] = mapped_column(String(7), default="1234567")  # ISO weekdays
     on_call_number: Mapped[str | None] = mapped_column(String(20))
+    # When the hotline may call residents (surveys, notices): local time, and days it never does.
+    calling_from: Mapped[dt.time] = mapped_column(Time, default=dt.time(9, 0))
+    calling_until: Mapped[dt.time] = mapped_column(Time, default=dt.time(20, 0))
+    quiet_days: Mapped[str] = mapped_column(String(7), default="")  # ISO weekdays, e.g. "7"
 
     numbers: Mapped[list[HotlineNumber]] = relationship(
         back_populates="community", cascade="all, delete-orphan"

@@ -110,6 +110,7 @@ class Technician(Base):
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    started_on: Mapped[dt.date | None]  # a new staff member's service is always surveyed
 
     team: Mapped[Team] = relationship(back_populates="technicians")
 
@@ -171,6 +172,13 @@ class WorkOrder(Base):
     completed_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
     rework_count: Mapped[int] = mapped_column(Integer, default=0)  # reopened: 返修
+    # What the survey rules need (回访): the leak's water test, a difficult issue (the
+    # supervisor calls back within 24 h), and for home services the always-call cases.
+    water_test_at: Mapped[dt.datetime | None]
+    difficult: Mapped[bool] = mapped_column(Boolean, default=False)
+    service_item: Mapped[str] = mapped_column(String(40), default="")  # home service item
+    new_agreement: Mapped[bool] = mapped_column(Boolean, default=False)
+    new_service_item: Mapped[bool] = mapped_column(Boolean, default=False)
 
     unit: Mapped[Unit | None] = relationship(back_populates="work_orders")
     community: Mapped[Community] = relationship()
