@@ -29,6 +29,7 @@ from models.db import make_engine
 from tests import factories
 from tests.conftest import IN_CI
 from tests.console.wallboard.builders import NOW, at, twilio_call
+from tests.simulator.conftest import build_estate
 
 pytestmark = pytest.mark.browser
 
@@ -70,34 +71,32 @@ class Clock:
         return NOW
 
 
-@pytest.fixture
-def server(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Engine, Clock]]:
-    """The app on a SQLite file with 阳光花园 and a supervisor, on a free port."""
+def _serve(
+    tmp_path: Path, sqlite_template: Path, estate: Callable[[Engine], int]
+) -> Iterator[tuple[str, Engine, Flask]]:
+    """The app on a SQLite file with ``estate`` and a supervisor of it, on a free port."""
     database = tmp_path / "hotline.db"
     shutil.copy(sqlite_template, database)
     url = f"sqlite:///{database}"
     engine = make_engine(url)
+    community_id = estate(engine)
     with Session(engine) as s:
-        community = factories.community(s)
         boss = Agent(login="supervisor1", name="Supervisor1", role=AgentRole.SUPERVISOR)
         boss.set_password("supervisor1-demo")
-        boss.communities = [community]
+        boss.communities = [s.get_one(Community, community_id)]
         s.add(boss)
         s.commit()
     config = load_config(
         env={"HOTLINE_DATA_DIR": str(tmp_path / "data"), "HOTLINE_DATABASE_URL": url}
     )
     app: Flask = create_app(config=config)
-    clock = Clock()
-    app.extensions[CLOCK] = clock
-    app.logger.disabled = True  # the broken clock's tracebacks are expected
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, name="wallboard-test-server")
     thread.start()
     base = f"http://127.0.0.1:{httpd.server_port}"
     SERVED[base] = app
     try:
-        yield base, engine, clock
+        yield base, engine, app
     finally:
         SERVED.pop(base, None)
         httpd.shutdown()
@@ -105,6 +104,32 @@ def server(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Engine,
         httpd.server_close()
         app.extensions["hotline.engine"].dispose()
         engine.dispose()
+
+
+def _one_community(engine: Engine) -> int:
+    with Session(engine) as s:
+        community_id = factories.community(s).id
+        s.commit()
+        return community_id
+
+
+@pytest.fixture
+def server(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Engine, Clock]]:
+    """阳光花园 and its supervisor, the board's clock frozen at NOW (and breakable)."""
+    for base, engine, app in _serve(tmp_path, sqlite_template, _one_community):
+        clock = Clock()
+        app.extensions[CLOCK] = clock
+        app.logger.disabled = True  # the broken clock's tracebacks are expected
+        yield base, engine, clock
+
+
+@pytest.fixture
+def live(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Engine]]:
+    """The simulator's estate (王建国 on 阳光花园's hotline) on the real clock."""
+    for base, engine, _ in _serve(
+        tmp_path, sqlite_template, lambda e: build_estate(e)["community"]
+    ):
+        yield base, engine
 
 
 def _open_board(browser: Any, base: str) -> tuple[Any, Any, list[str]]:
@@ -190,5 +215,30 @@ def test_an_event_on_the_bus_refreshes_the_board_at_once(
     tab.wait_for_function(
         "s => document.querySelector(s).textContent.trim() === '1'", arg=waiting, timeout=WAIT_MS
     )
+    context.close()
+    assert not errors
+
+
+def test_a_resident_calling_from_the_simulator_shows_on_the_board_until_they_hang_up(
+    browser: Any, live: tuple[str, Engine]
+) -> None:
+    base, _ = live
+    context, board, errors = _open_board(browser, base)
+    phone = context.new_page()
+    phone.goto("/simulator/")
+    phone.get_by_role("button", name="王建国").click()
+    phone.locator("#call").click()
+    phone.locator("#phone[data-state=gather]").wait_for(timeout=WAIT_MS)
+    phone.locator(".key[data-key='2']").click()  # repair
+    phone.locator("#phone[data-state=queue]").wait_for(timeout=WAIT_MS)
+
+    waiting = '[data-queue="repair"] [data-q="waiting"]'
+    shown = "([s, n]) => document.querySelector(s).textContent.trim() === n"
+    board.wait_for_function(shown, arg=[waiting, "1"], timeout=WAIT_MS)
+    board.wait_for_function(shown, arg=['[data-field="today.offered"]', "1"], timeout=WAIT_MS)
+
+    phone.locator("#hangup").click()
+    board.wait_for_function(shown, arg=[waiting, "0"], timeout=WAIT_MS)
+    board.wait_for_function(shown, arg=['[data-field="today.abandoned"]', "1"], timeout=WAIT_MS)
     context.close()
     assert not errors
