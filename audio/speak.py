@@ -108,6 +108,10 @@ def _value(field: str, params: Mapping[str, Any], language: str, code: str) -> l
         return _count(field, int(text), language)
     if field == "when":
         return when(text, language)
+    if field == "day":
+        return day_of(text, language)
+    if field == "amount":
+        return amount(text, language)
     return characters(text)  # work_order, number, building, room, digit
 
 
@@ -206,6 +210,23 @@ def when(text: str, language: str) -> list[str]:
     day = date(moment.date(), language, with_year=False)
     joint = ["word.at"] if language == EN else []
     return day + joint + clock(moment.hour, moment.minute, language)
+
+
+def day_of(text: str, language: str) -> list[str]:
+    """An ISO date as a day of the year, no year (十一月二十日; November twentieth)."""
+    try:
+        return date(dt.date.fromisoformat(text[:10]), language, with_year=False)
+    except ValueError:
+        return []
+
+
+def amount(text: str, language: str) -> list[str]:
+    """A sum of money: the whole number, then point and the digits of any cents."""
+    whole, _, cents = text.partition(".")
+    if not whole.isdigit():
+        return characters(text)
+    cents = cents.rstrip("0")
+    return number(int(whole), language) + (["word.point", *characters(cents)] if cents else [])
 
 
 def address(text: str, language: str) -> list[str]:

@@ -74,6 +74,7 @@ WORDS: dict[str, dict[str, str]] = {
         "word.thousand": "千",
         "word.am": "上午",
         "word.pm": "下午",
+        "word.point": "点",
     },
     EN: {
         "word.building": "building",
@@ -89,6 +90,7 @@ WORDS: dict[str, dict[str, str]] = {
         "word.thousand": "thousand",
         "word.am": "a.m.",
         "word.pm": "p.m.",
+        "word.point": "point",
         "word.oh": "oh",
         "word.at": "at",
     },

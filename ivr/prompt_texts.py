@@ -85,6 +85,46 @@ TEXTS: dict[str, dict[str, str]] = {
         "callback.intro": "您好，这里是物业服务中心，您刚才来电时选择了回电。",
         "callback.press_1": "现在为您接通客服，请按1。",
         "callback.goodbye": "我们稍后会再给您回电。再见。",
+        # Outbound calls: surveys, notices, fee reminders, senior care (ivr.flow.dialout).
+        "survey.intro": "您好，这里是{community}物业服务中心。",
+        "survey.about.leak": "回访您{day}的漏水维修。",
+        "survey.about.plumbing": "回访您{day}的水管维修。",
+        "survey.about.drain": "回访您{day}的下水道疏通。",
+        "survey.about.electrical": "回访您{day}的电路维修。",
+        "survey.about.lift": "回访您{day}的电梯维修。",
+        "survey.about.repair": "回访您{day}的报修。",
+        "survey.about.emergency": "回访您{day}的紧急维修。",
+        "survey.about.complaint": "回访您{day}的投诉处理。",
+        "survey.about.home_service": "回访您{day}的居家服务。",
+        "survey.about.service": "回访您{day}接受的服务。",
+        "survey.about.recent": "回访您近期接受的服务。",
+        "survey.how": "请按1到5分评价，5分为非常满意。如不希望再接到回访，请随时按9。",
+        "survey.q.timeliness": "服务是否及时？",
+        "survey.q.skill": "师傅的技术水平如何？",
+        "survey.q.attitude": "服务态度如何？",
+        "survey.q.solved": "问题解决了吗？已解决请按1，未解决请按2。",
+        "survey.invalid": "对不起，您的输入有误。",
+        "survey.no_input": "对不起，我们没有收到您的回答。",
+        "survey.later": "我们稍后再与您联系。再见。",
+        "survey.opt_out.confirm": "确认今后不再接受回访请按1，继续回访请按2。",
+        "survey.opted_out": "好的，今后不再打扰您。再见。",
+        "survey.comment": (
+            "如有其他意见或建议，请在提示音后留言，按井号键结束；无需留言请直接按井号键。"
+        ),
+        "survey.thanks": "感谢您的评价，祝您生活愉快。再见。",
+        "notice.intro": "您好，这里是{community}物业服务中心，现有通知如下。",
+        "notice.repeat": "重听请按1。",
+        "notice.goodbye": "谢谢，再见。",
+        "fee.intro": "您好，这里是{community}物业服务中心，温馨提示您缴纳物业费。",
+        "fee.amount_due": "您的待缴金额为{amount}元，请于{day}前缴纳。",
+        "fee.amount": "您的待缴金额为{amount}元，请尽快缴纳。",
+        "fee.due": "请于{day}前缴纳。",
+        "fee.general": "您有物业费尚未缴纳，请尽快缴纳，如有疑问请联系服务中心。",
+        "senior.intro": "您好，这里是{community}物业服务中心居家养老服务的亲情电话。",
+        "senior.default": "我们定期与老人的家属联系，了解老人的近况和需要。",
+        "senior.menu": "重听请按1，需要服务中心与您联系请按2。",
+        "senior.callback_ok": "好的，服务中心会尽快与您联系。再见。",
+        "outbound.machine": "您好，这里是物业服务中心，我们稍后再与您联系。",
     },
     EN: {
         "greeting.morning": "Good morning, and welcome to the {community} service centre.",
@@ -151,6 +191,66 @@ TEXTS: dict[str, dict[str, str]] = {
         "callback.intro": "Hello, this is your property service centre calling you back.",
         "callback.press_1": "To be connected to an agent now, press 1.",
         "callback.goodbye": "We will try again a little later. Goodbye.",
+        # Outbound calls: surveys, notices, fee reminders, senior care (ivr.flow.dialout).
+        "survey.intro": "Hello, this is the {community} property service centre.",
+        "survey.about.leak": "We are calling about your water-leak repair on {day}.",
+        "survey.about.plumbing": "We are calling about your plumbing repair on {day}.",
+        "survey.about.drain": "We are calling about the drain we cleared on {day}.",
+        "survey.about.electrical": "We are calling about your electrical repair on {day}.",
+        "survey.about.lift": "We are calling about the lift repair on {day}.",
+        "survey.about.repair": "We are calling about your repair on {day}.",
+        "survey.about.emergency": "We are calling about your emergency repair on {day}.",
+        "survey.about.complaint": "We are calling about your complaint, handled on {day}.",
+        "survey.about.home_service": "We are calling about your home service on {day}.",
+        "survey.about.service": "We are calling about our service on {day}.",
+        "survey.about.recent": "We are calling about our recent service.",
+        "survey.how": (
+            "Please answer with a key from 1 to 5, 5 being very satisfied. "
+            "To never be surveyed again, press 9 at any time."
+        ),
+        "survey.q.timeliness": "How timely was the service?",
+        "survey.q.skill": "How skilled was the work?",
+        "survey.q.attitude": "How was the staff's attitude?",
+        "survey.q.solved": "Was the problem solved? Press 1 for yes, 2 for no.",
+        "survey.invalid": "Sorry, that is not a valid answer.",
+        "survey.no_input": "Sorry, we did not hear your answer.",
+        "survey.later": "We will call you another time. Goodbye.",
+        "survey.opt_out.confirm": (
+            "To confirm that you never want to be surveyed again, press 1. "
+            "To go on with the survey, press 2."
+        ),
+        "survey.opted_out": "Understood: we will not call you for surveys again. Goodbye.",
+        "survey.comment": (
+            "For any other comment, speak after the tone, then press the hash key. "
+            "To skip it, just press the hash key."
+        ),
+        "survey.thanks": "Thank you for your answers. Goodbye.",
+        "notice.intro": "Hello, this is the {community} property service centre with a notice.",
+        "notice.repeat": "To hear it again, press 1.",
+        "notice.goodbye": "Thank you. Goodbye.",
+        "fee.intro": (
+            "Hello, this is the {community} property service centre "
+            "with a reminder about your service charges."
+        ),
+        "fee.amount_due": "The amount due is {amount} yuan, to be paid by {day}.",
+        "fee.amount": "The amount due is {amount} yuan. Please pay it soon.",
+        "fee.due": "Please pay by {day}.",
+        "fee.general": (
+            "Your service charges are not yet paid. Please pay them soon, "
+            "or call the service centre with any questions."
+        ),
+        "senior.intro": (
+            "Hello, this is the {community} property service centre's senior-care programme, "
+            "with its regular call to the family."
+        ),
+        "senior.default": (
+            "We call families regularly to hear how our seniors are and what they need."
+        ),
+        "senior.menu": "To hear this again, press 1. To have the service centre call you, press 2.",
+        "senior.callback_ok": "Thank you. The service centre will call you soon. Goodbye.",
+        "outbound.machine": (
+            "Hello, this is your property service centre. We will call again later."
+        ),
     },
 }
 
@@ -224,6 +324,8 @@ def _spoken(language: str, params: dict[str, Any]) -> dict[str, str]:
     values["when_part"] = say.appointment(values["when"])
     values["overdue_part"] = say.overdue(params.get("overdue") is True)
     values["minutes"] = say.minutes(values.get("minutes", ""))
+    values["day"] = say.day(values.get("day", ""))
+    values["amount"] = say.amount(values.get("amount", ""))
     return _Blank(values)
 
 
@@ -304,6 +406,22 @@ class _Values:
 
     def overdue(self, late: bool) -> str:
         return FRAGMENTS[self.language]["wo.overdue"] if late else ""
+
+    def day(self, value: str) -> str:
+        """An ISO date as 11月20日 or 20 November; nothing if not one."""
+        try:
+            when = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return ""
+        if self.zh:
+            return f"{when.month}月{when.day}日"
+        return f"{when.day} {MONTHS_EN[when.month - 1]}"
+
+    def amount(self, value: str) -> str:
+        """A sum of money as written, without trailing zero cents: 1200.00 as 1200."""
+        whole, _, cents = value.strip().partition(".")
+        cents = cents.rstrip("0")
+        return f"{whole}.{cents}" if cents else whole
 
     def minutes(self, value: str) -> str:
         if self.zh or not value:

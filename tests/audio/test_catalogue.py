@@ -11,11 +11,12 @@ from audio.catalogue import LANGUAGES, CommunityName, build_catalogue
 from audio.exceptions import UnknownPrompt
 from ivr import flow, prompt_texts
 from ivr.flow import Digits, NoInput, Record, Say, Speech
+from ivr.flow.dialout import OUTBOUND_PROMPTS
 from ivr.flow.script import directory, drive, sample_context, sample_resident, sample_unit
 from ivr.speakable import all_pieces
 
 CATALOGUE = build_catalogue([CommunityName("SH01", "阳光花园", "Sunshine Garden")])
-EVERY_PROMPT = sorted(flow.PROMPTS | prompt_texts.QUEUE_PROMPTS)
+EVERY_PROMPT = sorted(flow.PROMPTS | prompt_texts.QUEUE_PROMPTS | OUTBOUND_PROMPTS)
 # A value for every placeholder any template names.
 ALL_VALUES = {
     "community": "阳光花园",
@@ -33,6 +34,8 @@ ALL_VALUES = {
     "room": "0901",
     "position": "3",
     "minutes": "12",
+    "day": "2026-11-20",
+    "amount": "1234.50",
 }
 
 

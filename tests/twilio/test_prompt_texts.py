@@ -8,6 +8,7 @@ import pytest
 
 from ivr import flow, prompt_texts
 from ivr.flow.context import EN, ZH
+from ivr.flow.dialout import OUTBOUND_PROMPTS
 from ivr.flow.script import drive
 from ivr.twilio import twiml
 from tests.flow.scenarios import DIRECTORY, SCENARIOS
@@ -26,7 +27,9 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.mark.parametrize("language", [ZH, EN])
-@pytest.mark.parametrize("prompt", sorted(flow.PROMPTS | prompt_texts.QUEUE_PROMPTS))
+@pytest.mark.parametrize(
+    "prompt", sorted(flow.PROMPTS | prompt_texts.QUEUE_PROMPTS | OUTBOUND_PROMPTS)
+)
 def test_every_prompt_has_words_in_both_languages(prompt: str, language: str) -> None:
     words = prompt_texts.TEXTS[language][prompt]
     assert words.strip()
@@ -35,7 +38,10 @@ def test_every_prompt_has_words_in_both_languages(prompt: str, language: str) ->
 
 def test_no_text_without_a_prompt() -> None:
     for language in (ZH, EN):
-        assert set(prompt_texts.TEXTS[language]) == flow.PROMPTS | prompt_texts.QUEUE_PROMPTS
+        assert (
+            set(prompt_texts.TEXTS[language])
+            == flow.PROMPTS | prompt_texts.QUEUE_PROMPTS | OUTBOUND_PROMPTS
+        )
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Tests of callback surveys and campaigns (issue 7)."""
