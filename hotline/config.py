@@ -69,6 +69,13 @@ class Config:
         """``wrap_up_seconds`` read: queue name (``*`` for any other queue) → seconds.
 
         :raises ConfigError: for a value that is not ``queue=seconds`` pairs or a number.
+    # Callback surveys (回访), models/survey_rules.py; empty strings keep the domain rules.
+    survey_max_attempts: int = 3  # calls per survey before it becomes a manual callback
+    survey_retry_minutes: int = 120  # between two attempts
+    # Hours per rule, e.g. "safety=48,leak=72,repair=48,complaint=48,difficult=24,
+    # follow_up=24,home=168"; "inquiry=48" surveys inquiries too (default: not surveyed).
+    survey_due_hours: str = ""
+    survey_sample_percent: str = ""  # home services: "301=10,100=20,0=30" (households=percent)
         """
         return parse_wrap_up(self.wrap_up_seconds)
 

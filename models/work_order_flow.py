@@ -302,12 +302,15 @@ def complete(
     note: str = "",
     now: dt.datetime | None = None,
 ) -> None:
-    """The work is done, or the question answered (完成)."""
+    """The work is done, or the question answered (完成); its callback survey is scheduled."""
+    from models.survey_policy import schedule_for_completed  # the policy imports this module
+
     before = _require(order, "complete", *ACTIVE)
     when = now or utcnow()
     order.completed_at = when
     _record(session, order, before, Status.COMPLETED, agent_id, when, note)
     session.flush()
+    schedule_for_completed(session, order, now=when)
 
 
 def close(
@@ -330,11 +333,17 @@ def reopen(
     session: Session,
     order: WorkOrder,
     *,
-    agent_id: int,
+    agent_id: int | None,
     note: str = "",
     now: dt.datetime | None = None,
 ) -> None:
-    """Send a finished order back for rework (返修): counted, with fresh deadlines."""
+    """Send a finished order back for rework (返修): counted, with fresh deadlines.
+
+    ``agent_id`` is None when a callback survey's "not solved" reopens it. Its surveys
+    still waiting are cancelled; completed again, it gets a new one.
+    """
+    from models.survey_policy import cancel_for_reopened
+
     before = _require(order, "reopen", Status.COMPLETED, Status.CLOSED)
     when = now or utcnow()
     order.rework_count += 1
@@ -345,6 +354,7 @@ def reopen(
     after = Status.DISPATCHED if order.team_id is not None else Status.OPEN
     _record(session, order, before, after, agent_id, when, note)
     session.flush()
+    cancel_for_reopened(session, order, now=when)
 
 
 ACTIONS = {

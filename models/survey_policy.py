@@ -1,0 +1,380 @@
+"""Callback survey policy (回访): which completed work gets a survey, by when, how the
+attempts go on, and what a dissatisfied answer sets off.
+
+Public functions (the dialer, the survey IVR and the console call them)::
+
+    schedule_for_completed(session, order, *, now)      on completing a work order
+    calling_window(community, when)                     first moment inside calling hours
+    may_call(resident, purpose)                         do-not-call, survey opt-out
+    after_attempt(session, job, attempt, outcome, *, now)   how an attempt ended
+    record_answers(session, job, attempt, ..., now)     the answers, and their escalation
+    sample_home_services(session, community, month, *, now, rng)   monthly sample
+
+Rules (defaults in :class:`~models.survey_rules.SurveySettings`, the domain rules):
+
+- safety facilities (lifts, gas, electrical, fire, power outage): survey within 2 days of
+  completion; leaks (repair ``leak``, emergency ``burst_pipe``/``flooding``): within 3 days
+  after the water test (``WorkOrder.water_test_at``; counted from completion when none is
+  recorded); other repairs and every emergency: 2 days; complaints: always, 2 days;
+  inquiries: not surveyed (configurable); home services: by monthly sampling only.
+- a difficult issue (``WorkOrder.difficult``): a SUPERVISOR_CALLBACK task due 24 h after
+  completion, on top of the survey (a person calls, not the dialer).
+- a reopened order cancels its surveys still waiting; completed again, it gets a new
+  survey (reason suffixed ``/r<rework count>``): the rework is checked like the work.
+
+All functions add to the session and flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models.estate import Community, Resident
+from models.outbound import (
+    AttemptOutcome,
+    JobPurpose,
+    JobStatus,
+    OutboundAttempt,
+    OutboundJob,
+    SurveyResponse,
+    TaskKind,
+)
+from models.survey_jobs import manual_task, new_survey_job, supervisor_task
+from models.survey_rules import (
+    SurveySettings,
+    active_settings,
+    calling_window,
+    configure,
+    dissatisfied,
+    may_call,
+    settings_from_config,
+)
+from models.survey_sampling import sample_home_services
+from models.work_orders import Category, Status, WorkOrder
+
+__all__ = [
+    "SurveySettings",
+    "active_settings",
+    "after_attempt",
+    "calling_window",
+    "cancel_for_reopened",
+    "configure",
+    "dissatisfied",
+    "may_call",
+    "record_answers",
+    "sample_home_services",
+    "schedule_for_completed",
+    "settings_from_config",
+    "survey_plan",
+]
+
+# Safety facilities (安全设施): what fails dangerously. Decided here, documented above.
+SAFETY = frozenset(
+    {
+        (Category.REPAIR, "lift"),
+        (Category.REPAIR, "gas"),
+        (Category.REPAIR, "electrical"),
+        (Category.EMERGENCY, "gas"),
+        (Category.EMERGENCY, "fire"),
+        (Category.EMERGENCY, "lift_trapped"),
+        (Category.EMERGENCY, "power_outage"),
+    }
+)
+LEAKS = frozenset(
+    {
+        (Category.REPAIR, "leak"),
+        (Category.EMERGENCY, "burst_pipe"),
+        (Category.EMERGENCY, "flooding"),
+    }
+)
+RETRY = frozenset(
+    {
+        AttemptOutcome.NO_ANSWER,
+        AttemptOutcome.BUSY,
+        AttemptOutcome.MACHINE,
+        AttemptOutcome.FAILED,
+        AttemptOutcome.PARTIAL,
+    }
+)
+FINISHED = frozenset(
+    {JobStatus.COMPLETED, JobStatus.MANUAL, JobStatus.OPTED_OUT, JobStatus.CANCELLED}
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """The survey a completed order gets: the rule's name and its window."""
+
+    reason: str
+    due_from: dt.datetime
+    due_by: dt.datetime
+
+
+def survey_plan(order: WorkOrder, done: dt.datetime, rules: SurveySettings) -> Plan | None:
+    """The survey ``order`` completed at ``done`` gets by rule, or None (not surveyed now)."""
+    kind = (order.category, order.subcategory)
+    start = done
+    if kind in LEAKS:
+        start = max(done, order.water_test_at or done)
+        rule, window = "leak", rules.leak_window
+    elif kind in SAFETY:
+        rule, window = "safety", rules.safety_window
+    elif order.category in (Category.REPAIR, Category.EMERGENCY):
+        rule, window = "repair", rules.repair_window
+    elif order.category is Category.COMPLAINT:
+        rule, window = "complaint", rules.complaint_window
+    elif order.category is Category.INQUIRY and rules.inquiry_window is not None:
+        rule, window = "inquiry", rules.inquiry_window
+    else:
+        return None  # home services: sampled monthly (sample_home_services)
+    return Plan(_round(rule, order), start, start + window)
+
+
+def _round(rule: str, order: WorkOrder) -> str:
+    """The rule's reason for this completion of ``order`` (after rework: ``rule/r<n>``)."""
+    return f"{rule}/r{order.rework_count}" if order.rework_count else rule
+
+
+def schedule_for_completed(
+    session: Session,
+    order: WorkOrder,
+    *,
+    now: dt.datetime,
+    settings: SurveySettings | None = None,
+) -> list[OutboundJob]:
+    """The survey jobs the rules give a just-completed ``order`` (idempotent; flushed).
+
+    Also makes the SUPERVISOR_CALLBACK task of a difficult issue (due 24 h after
+    completion). Returns the order's survey job for this completion, or [] when the
+    rules survey it otherwise (home services) or not at all (inquiries, by default).
+    """
+    rules = settings or active_settings()
+    done = order.completed_at or now
+    jobs: list[OutboundJob] = []
+    plan = survey_plan(order, done, rules)
+    if plan is not None:
+        jobs.append(
+            new_survey_job(
+                session,
+                order,
+                reason=plan.reason,
+                due_from=plan.due_from,
+                due_by=plan.due_by,
+                now=now,
+                rules=rules,
+            )
+        )
+    if order.difficult:
+        supervisor_task(
+            session,
+            TaskKind.SUPERVISOR_CALLBACK,
+            community_id=order.community_id,
+            work_order_id=order.id,
+            job_id=jobs[0].id if jobs else None,
+            reason=f"difficult issue: supervisor calls back {order.number}",
+            due_at=done + rules.difficult_callback,
+            now=now,
+            key=_round("difficult", order),
+        )
+    return jobs
+
+
+def cancel_for_reopened(session: Session, order: WorkOrder, *, now: dt.datetime) -> int:
+    """Cancel ``order``'s survey jobs still waiting to be dialled (it is being reworked).
+
+    A job a dialer holds (CALLING) finishes its call. Returns how many were cancelled.
+    """
+    result = session.execute(
+        update(OutboundJob)
+        .where(
+            OutboundJob.work_order_id == order.id,
+            OutboundJob.status == JobStatus.SCHEDULED,
+        )
+        .values(status=JobStatus.CANCELLED, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def after_attempt(
+    session: Session,
+    job: OutboundJob,
+    attempt: OutboundAttempt,
+    outcome: AttemptOutcome,
+    *,
+    now: dt.datetime,
+    settings: SurveySettings | None = None,
+) -> None:
+    """Record how ``attempt`` ended and move ``job`` on (idempotent for one attempt).
+
+    COMPLETED: the job is completed. OPTED_OUT: the job is opted out and the resident's
+    survey opt-out (do-not-call for other purposes) is set. Any other ending: a retry
+    after the spacing, inside calling hours and before ``due_by``; else (attempts used up,
+    deadline passed) the job is MANUAL with a MANUAL_CALLBACK task. The claim is cleared.
+
+    :raises ValueError: ``outcome`` is PLACED, or the attempt is another job's.
+    """
+    if outcome is AttemptOutcome.PLACED or attempt.job_id != job.id:
+        raise ValueError(f"after_attempt: {outcome} for attempt {attempt.id} of job {job.id}")
+    if attempt.outcome is not AttemptOutcome.PLACED:
+        return  # already recorded: a repeated report changes nothing
+    attempt.outcome = outcome
+    attempt.ended_at = now
+    job.attempts = max(job.attempts, attempt.seq)
+    job.claimed_by = None
+    job.claimed_until = None
+    job.updated_at = now
+    if job.status not in FINISHED:
+        _move_on(session, job, outcome, now, settings or active_settings())
+    session.flush()
+
+
+def _move_on(
+    session: Session,
+    job: OutboundJob,
+    outcome: AttemptOutcome,
+    now: dt.datetime,
+    rules: SurveySettings,
+) -> None:
+    """The job's next state after an attempt ended with ``outcome``."""
+    if outcome is AttemptOutcome.COMPLETED:
+        job.status = JobStatus.COMPLETED
+        return
+    if outcome is AttemptOutcome.OPTED_OUT:
+        job.status = JobStatus.OPTED_OUT
+        resident = session.get(Resident, job.resident_id) if job.resident_id else None
+        if resident is not None and job.purpose is JobPurpose.SURVEY:
+            resident.survey_opt_out = True
+        elif resident is not None:
+            resident.do_not_call = True
+        return
+    community = session.get(Community, job.community_id)
+    assert community is not None  # a foreign key
+    next_at = calling_window(community, now + rules.retry_spacing, rules)
+    if job.attempts >= job.max_attempts:
+        _give_up(session, job, f"{outcome}: {job.attempts} attempts, none completed", now)
+    elif next_at > job.due_by:
+        _give_up(session, job, f"{outcome}: no calling time left before the deadline", now)
+    else:
+        job.status = JobStatus.SCHEDULED
+        job.next_attempt_at = next_at
+
+
+def _give_up(session: Session, job: OutboundJob, reason: str, now: dt.datetime) -> None:
+    """The dialer cannot do the job: a person calls back (MANUAL_CALLBACK task)."""
+    job.status = JobStatus.MANUAL
+    session.flush()
+    manual_task(session, job, reason, now=now)
+
+
+def record_answers(
+    session: Session,
+    job: OutboundJob,
+    attempt: OutboundAttempt | None,
+    *,
+    timeliness: int | None = None,
+    skill: int | None = None,
+    attitude: int | None = None,
+    solved: bool | None = None,
+    comment: str = "",
+    complete: bool = False,
+    now: dt.datetime,
+    settings: SurveySettings | None = None,
+) -> SurveyResponse:
+    """Keep the answers ``attempt`` got so far (one response per attempt; None: a person's
+    callback) and escalate a dissatisfied one.
+
+    Any score ≤ 2 or ``solved`` False: a SUPERVISOR_FOLLOW_UP task due in 24 h (once per
+    job); ``solved`` False also reopens the work order for rework (once per job).
+
+    :raises ValueError: a score outside 1–5.
+    """
+    for name, score in (("timeliness", timeliness), ("skill", skill), ("attitude", attitude)):
+        if score is not None and not 1 <= score <= 5:
+            raise ValueError(f"{name} must be 1-5, got {score}")
+    response = _response_for(session, job, attempt, now)
+    for name, value in (
+        ("timeliness", timeliness),
+        ("skill", skill),
+        ("attitude", attitude),
+        ("solved", solved),
+    ):
+        if value is not None:
+            setattr(response, name, value)
+    if comment.strip():
+        response.comment = comment.strip()
+    response.complete = response.complete or complete
+    response.answered_at = now
+    session.flush()
+    _escalate(session, job, response, now, settings or active_settings())
+    return response
+
+
+def _response_for(
+    session: Session, job: OutboundJob, attempt: OutboundAttempt | None, now: dt.datetime
+) -> SurveyResponse:
+    """The attempt's response (a person's callback: the job's one without an attempt)."""
+    query = select(SurveyResponse).where(SurveyResponse.job_id == job.id)
+    if attempt is not None:
+        query = query.where(SurveyResponse.attempt_id == attempt.id)
+    else:
+        query = query.where(SurveyResponse.attempt_id.is_(None))
+    response = session.scalars(query).first()
+    if response is None:
+        order = session.get(WorkOrder, job.work_order_id) if job.work_order_id else None
+        response = SurveyResponse(
+            job_id=job.id,
+            attempt_id=attempt.id if attempt is not None else None,
+            work_order_id=job.work_order_id,
+            technician_id=order.technician_id if order is not None else None,
+            comment="",
+            complete=False,
+            answered_at=now,
+        )
+        session.add(response)
+    return response
+
+
+def _escalate(
+    session: Session,
+    job: OutboundJob,
+    response: SurveyResponse,
+    now: dt.datetime,
+    rules: SurveySettings,
+) -> None:
+    """The supervisor's second callback (客服主管第二次回访) and the rework (返修)."""
+    found = dissatisfied(response)
+    if not found:
+        return
+    task = supervisor_task(
+        session,
+        TaskKind.SUPERVISOR_FOLLOW_UP,
+        community_id=job.community_id,
+        work_order_id=job.work_order_id,
+        job_id=job.id,
+        reason=", ".join(found),
+        due_at=now + rules.follow_up_due,
+        now=now,
+        key="dissatisfied",
+    )
+    if task.response_id is None:
+        task.response_id = response.id
+    if response.solved is False and not (job.payload or {}).get("reopened"):
+        _reopen(session, job, now)
+
+
+def _reopen(session: Session, job: OutboundJob, now: dt.datetime) -> None:
+    """Send the survey's work order back for rework, once per job."""
+    from models import work_order_flow
+
+    order = session.get(WorkOrder, job.work_order_id) if job.work_order_id else None
+    job.payload = {**(job.payload or {}), "reopened": True}
+    if order is not None and order.status in (Status.COMPLETED, Status.CLOSED):
+        work_order_flow.reopen(
+            session, order, agent_id=None, note="callback survey: not solved (返修)", now=now
+        )
+    session.flush()
