@@ -251,6 +251,21 @@ def ami(obj: Context) -> None:
 
 
 @cli.command()
+@pass_ctx
+def dialer(obj: Context) -> None:
+    """Place the calls of due surveys and campaigns (several may run against one PostgreSQL)."""
+    from hotline.daemons import Daemons
+    from ivr.dialer.plugin import provider_kind
+
+    _daemon_logging()
+    obj.require_schema()
+    with Daemons(obj.config, obj.engine) as daemons:
+        thread = daemons.start_dialer()
+        click.echo(f"dialer {thread.dialer.name} through {provider_kind(obj.config)}")
+        daemons.wait()
+
+
+@cli.command()
 @click.option("--host", help="Address to listen on (default from configuration).")
 @click.option("--port", type=int, help="Port to listen on (default from configuration).")
 @click.option("--no-demo", is_flag=True, help="Do not add the demo estate to an empty database.")
@@ -284,6 +299,7 @@ def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> No
         app = create_app(config=obj.config, bus=daemons.bus)
         app.extensions["hotline.ami"] = daemons.ami
         daemons.start_dispatcher(app)
+        daemons.start_dialer(app)
         host, port = host or obj.config.web_host, port or obj.config.web_port
         where = obj.engine.url.render_as_string(hide_password=True)
         click.echo(

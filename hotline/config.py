@@ -47,6 +47,15 @@ class Config:
     outbound_calls_per_second: float = 1.0  # Twilio's default limit per account
     outbound_max_concurrent: int = 4  # REST requests in flight
     outbound_caller_id: str = ""  # the number outbound calls come from
+    # The dialer of surveys and campaigns (ivr/dialer). Provider: twilio | asterisk | simulator;
+    # empty: Twilio when the account is set, else Asterisk when ami_url is set, else the simulator.
+    dialer_provider: str = ""
+    dialer_calls_per_second: float = 1.0  # calls started per second, per dialer process
+    dialer_max_calls: int = 10  # calls in progress at once, all dialers together
+    dialer_channel: str = "PJSIP/{number}@carrier"  # Originate's Channel ({number}, {digits})
+    dialer_context: str = "hotline-survey"  # the dialplan context an answered call enters
+    dialer_claim_seconds: int = 60  # a claimed job not placed by then was lost by its dialer
+    dialer_call_seconds: int = 1800  # a placed call with no outcome by then is given up
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
     web_host: str = "127.0.0.1"
@@ -60,6 +69,13 @@ class Config:
     # "emergency=60,complaint=60,repair=30,inquiry=15", or one number for every queue.
     wrap_up_seconds: str = DEFAULT_WRAP_UP
     offer_timeout_seconds: int = 20  # an offered agent who neither answers nor declines
+    # Callback surveys (回访), models/survey_rules.py; empty strings keep the domain rules.
+    survey_max_attempts: int = 3  # calls per survey before it becomes a manual callback
+    survey_retry_minutes: int = 120  # between two attempts
+    # Hours per rule, e.g. "safety=48,leak=72,repair=48,complaint=48,difficult=24,
+    # follow_up=24,home=168"; "inquiry=48" surveys inquiries too (default: not surveyed).
+    survey_due_hours: str = ""
+    survey_sample_percent: str = ""  # home services: "301=10,100=20,0=30" (households=percent)
 
     def __post_init__(self) -> None:
         self.wrap_up_by_queue  # noqa: B018  (a malformed setting stops the command)
@@ -69,13 +85,6 @@ class Config:
         """``wrap_up_seconds`` read: queue name (``*`` for any other queue) → seconds.
 
         :raises ConfigError: for a value that is not ``queue=seconds`` pairs or a number.
-    # Callback surveys (回访), models/survey_rules.py; empty strings keep the domain rules.
-    survey_max_attempts: int = 3  # calls per survey before it becomes a manual callback
-    survey_retry_minutes: int = 120  # between two attempts
-    # Hours per rule, e.g. "safety=48,leak=72,repair=48,complaint=48,difficult=24,
-    # follow_up=24,home=168"; "inquiry=48" surveys inquiries too (default: not surveyed).
-    survey_due_hours: str = ""
-    survey_sample_percent: str = ""  # home services: "301=10,100=20,0=30" (households=percent)
         """
         return parse_wrap_up(self.wrap_up_seconds)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from sqlalchemy import Engine
@@ -27,6 +28,9 @@ from ivr.audiosocket import AudioSocketServer
 from ivr.dispatch.plugin import install
 from ivr.dispatch.services import DispatcherThread
 
+if TYPE_CHECKING:
+    from ivr.dialer.services import DialerThread
+
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +46,7 @@ class Daemons:
         self.ami: AMIListener | None = None
         self.pauses: PauseSync | None = None
         self.dispatcher: DispatcherThread | None = None
+        self.dialer: DialerThread | None = None
         self.speech: SpeechService | None = None
         self.audiosocket: AudioSocketServer | None = None
         self._stop = threading.Event()
@@ -121,6 +126,17 @@ class Daemons:
         self.dispatcher.start()
         return self.dispatcher
 
+    def start_dialer(self, app: Flask | None = None) -> DialerThread:
+        """Place the calls of due surveys and campaigns (``app``: the simulator's rings).
+
+        :raises ConfigError: the chosen provider lacks its settings.
+        """
+        from ivr.dialer.plugin import build_thread
+
+        self.dialer = build_thread(self.config, self.engine, app=app)
+        self.dialer.start()
+        return self.dialer
+
     def wait(self) -> None:
         """Block until interrupted (Ctrl-C or SIGTERM turned into KeyboardInterrupt)."""
         try:
@@ -133,6 +149,8 @@ class Daemons:
         self._stop.set()
         if self.dispatcher is not None:
             self.dispatcher.stop()
+        if self.dialer is not None:
+            self.dialer.stop()
         if self.ami is not None:
             self.ami.stop()
         if self.pauses is not None:

@@ -13,6 +13,9 @@ class Purpose(enum.StrEnum):
     CALLBACK = "callback"  # 回访: the resident is called back after a work order or a message
     SURVEY = "survey"  # 满意度调查: how did the repair go
     ON_CALL = "on_call"  # 值班: escalation to the on-call phone
+    NOTICE = "notice"  # 通知: a campaign's message to a household
+    FEE_REMINDER = "fee_reminder"  # 催缴: the amount and due date on the record
+    SENIOR_CARE = "senior_care"  # 亲情电话: the senior-care programme's regular call
 
 
 class MachineDetection(enum.StrEnum):
