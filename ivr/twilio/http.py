@@ -7,6 +7,8 @@
 - ``/twilio/dial-result``: ``<Dial action>``: whether on-call answered. TwiML.
 - ``/twilio/status``: the number's call status callback. 204.
 - ``/twilio/recording``: ``<Record recordingStatusCallback>``. 204.
+- ``/twilio/outbound/{answer,step,recording,status}``: the hotline's own calls (surveys,
+  notices, fee reminders, senior care: :mod:`ivr.twilio.outbound`).
 - ``/twilio/wait-choice``, ``/twilio/callback/{answer,choice,status}``,
   ``/twilio/dispatch/{connect,connected}``: callbacks and agents (:mod:`ivr.dispatch.webhooks`).
 
@@ -29,6 +31,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from ivr.dispatch import webhooks as dispatch_webhooks
+from ivr.twilio import outbound as outbound_calls
 from ivr.twilio import signature, twiml
 from ivr.twilio.exceptions import NotFromTwilio
 from ivr.twilio.services import TwilioCalls
@@ -153,6 +156,50 @@ def dispatch_connected() -> Response:
     return _twiml(_dispatch().connected(_form(), _query(), _links().base))
 
 
+# The hotline's own calls (ivr.twilio.outbound).
+def _outbound() -> outbound_calls.OutboundWebhooks:
+    found = current_app.extensions.get(outbound_calls.EXTENSION)
+    if found is None:
+        calls = _calls()
+        found = outbound_calls.OutboundWebhooks(
+            calls.sessions,
+            region=calls.settings.region,
+            clock=calls.clock,
+            on_comment=outbound_calls.transcriber(
+                current_app.extensions, calls.settings, calls.sessions
+            ),
+        )
+        current_app.extensions[outbound_calls.EXTENSION] = found
+    return found
+
+
+def outbound_answer() -> Response:
+    return _twiml(_hanging_up(lambda: _outbound().answer(_form(), _query(), _links().base)))
+
+
+def outbound_step() -> Response:
+    return _twiml(_hanging_up(lambda: _outbound().step(_form(), _query(), _links().base)))
+
+
+def outbound_recording() -> Response:
+    _outbound().recording(_form(), _query())
+    return Response(status=204)
+
+
+def outbound_status() -> Response:
+    _outbound().status(_form(), _query())
+    return Response(status=204)
+
+
+def _hanging_up(run: Callable[[], str]) -> str:
+    """Our call, our fault: the resident hears a goodbye rather than Twilio's error."""
+    try:
+        return run()
+    except Exception:
+        log.exception("outbound webhook %s failed; hanging up", request.path)
+        return outbound_calls.failed()
+
+
 VIEWS: dict[str, Callable[[], Response]] = {
     "/voice": voice,
     "/step": step,
@@ -161,6 +208,11 @@ VIEWS: dict[str, Callable[[], Response]] = {
     "/dial-result": dial_result,
     "/status": status,
     "/recording": recording,
+    # the hotline's own calls (ivr.twilio.outbound)
+    "/outbound/answer": outbound_answer,
+    "/outbound/step": outbound_step,
+    "/outbound/recording": outbound_recording,
+    "/outbound/status": outbound_status,
     # callbacks and agents (ivr.dispatch)
     "/wait-choice": wait_choice,
     "/callback/answer": callback_answer,

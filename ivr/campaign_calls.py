@@ -1,0 +1,217 @@
+"""What an answered outbound call keeps, whichever adapter runs it (Twilio, Asterisk).
+
+An outbound call is one :class:`~models.OutboundAttempt` of one job, found by the
+correlation id the dialer gave the call (``attempt-<id>``). Once answered it gets a
+:class:`~models.Call` row (direction outbound) linked from the attempt; the flow's
+``LogEvent``\\ s become its call events, its answers go to the survey policy at once
+(``record_answers``: a hang-up part-way keeps them) and its ``Close`` ends the attempt
+(``after_attempt`` with COMPLETED, PARTIAL or OPTED_OUT).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ivr import flow
+from ivr.flow.context import LANGUAGES, ZH
+from ivr.flow.outbound import OutboundContext, Subject
+from ivr.flow.survey import subject_kind
+from models import Call, CallEvent
+from models.calls import Direction
+from models.estate import Community
+from models.outbound import (
+    AttemptOutcome,
+    Campaign,
+    FollowUpTask,
+    JobPurpose,
+    OutboundAttempt,
+    OutboundJob,
+    TaskKind,
+)
+from models.phones import caller_e164
+from models.survey_policy import after_attempt, record_answers
+from models.work_orders import WorkOrder
+
+log = logging.getLogger(__name__)
+
+_CORRELATION = re.compile(r"attempt-(\d+)")
+CALLBACK_DUE = dt.timedelta(hours=24)
+# What Twilio's final statuses of an unanswered call mean for the attempt.
+UNANSWERED = {
+    "no-answer": AttemptOutcome.NO_ANSWER,
+    "busy": AttemptOutcome.BUSY,
+    "failed": AttemptOutcome.FAILED,
+    "canceled": AttemptOutcome.FAILED,
+}
+
+
+def attempt_id(correlation_id: str) -> int | None:
+    """The attempt a correlation id (``attempt-<id>``) names, or None."""
+    found = _CORRELATION.fullmatch(correlation_id.strip())
+    return int(found.group(1)) if found else None
+
+
+def find(session: Session, correlation_id: str) -> tuple[OutboundAttempt, OutboundJob] | None:
+    """The attempt and its job, locked for the webhook's transaction; None if unknown."""
+    found = attempt_id(correlation_id)
+    if found is None:
+        return None
+    attempt = session.scalars(
+        select(OutboundAttempt).where(OutboundAttempt.id == found).with_for_update()
+    ).one_or_none()
+    if attempt is None:
+        return None
+    job = session.scalars(
+        select(OutboundJob).where(OutboundJob.id == attempt.job_id).with_for_update()
+    ).one()
+    return attempt, job
+
+
+def context(session: Session, attempt: OutboundAttempt, job: OutboundJob) -> OutboundContext:
+    """What the flow may know about the call: the community, the work, the message."""
+    community = session.get(Community, job.community_id)
+    assert community is not None  # a foreign key
+    payload = job.payload or {}
+    campaign = session.get(Campaign, job.campaign_id) if job.campaign_id else None
+    return OutboundContext(
+        attempt_id=attempt.id,
+        job_id=job.id,
+        purpose=job.purpose.value,
+        community=flow.Community(
+            code=community.code, name=community.name, name_en=community.name_en
+        ),
+        language=job.language if job.language in LANGUAGES else ZH,
+        subject=_subject(session, job, community),
+        message=str(payload.get("message") or (campaign.message if campaign else "")),
+        recording=str(payload.get("recording") or ""),
+        amount=str(payload.get("amount") or ""),
+        due=str(payload.get("due") or payload.get("due_date") or ""),
+    )
+
+
+def _subject(session: Session, job: OutboundJob, community: Community) -> Subject | None:
+    """The work order a survey is about: its kind and the local day it was completed."""
+    order = session.get(WorkOrder, job.work_order_id) if job.work_order_id else None
+    if order is None:
+        return None
+    done = order.completed_at
+    day = ""
+    if done is not None:
+        day = done.astimezone(ZoneInfo(community.timezone or "Asia/Shanghai")).date().isoformat()
+    kind = subject_kind(order.category.value, order.subcategory)
+    return Subject(kind=kind, day=day, work_order=order.number)
+
+
+def open_call(
+    session: Session,
+    attempt: OutboundAttempt,
+    job: OutboundJob,
+    *,
+    provider: str,
+    provider_call_id: str,
+    now: dt.datetime,
+    region: str = "CN",
+) -> Call:
+    """The answered call's row (direction outbound), linked from the attempt; made once."""
+    if attempt.call_id is not None:
+        found = session.get(Call, attempt.call_id)
+        if found is not None:
+            return found
+    call = Call(
+        provider=provider,
+        provider_call_id=provider_call_id[:64],
+        direction=Direction.OUTBOUND,
+        caller_number=job.number[:40],  # the party on the other end: the resident
+        caller_e164=caller_e164(job.number, region),
+        community_id=job.community_id,
+        resident_id=job.resident_id,
+        unit_id=job.unit_id,
+        started_at=now,
+        answered_at=now,
+    )
+    session.add(call)
+    session.flush()
+    attempt.call_id = call.id
+    attempt.provider_call_id = provider_call_id[:64] or attempt.provider_call_id
+    return call
+
+
+def keep(
+    session: Session,
+    call: Call,
+    attempt: OutboundAttempt,
+    job: OutboundJob,
+    actions: Iterable[flow.Action],
+    *,
+    now: dt.datetime,
+) -> None:
+    """The record of a step: its events, the answers so far, and how the call ended."""
+    for action in actions:
+        match action:
+            case flow.LogEvent(kind=kind, data=data):
+                session.add(CallEvent(call_id=call.id, at=now, kind=kind, data=data))
+                _act_on(session, kind, data, attempt, job, now)
+            case flow.Close(disposition=disposition, step=step):
+                call.disposition, call.disposition_step = disposition, step
+                call.ended_at = call.ended_at or now
+                end(session, attempt, job, AttemptOutcome(disposition), now=now)
+
+
+def _act_on(
+    session: Session,
+    kind: str,
+    data: dict[str, object],
+    attempt: OutboundAttempt,
+    job: OutboundJob,
+    now: dt.datetime,
+) -> None:
+    if kind == "survey.answers" and job.purpose is JobPurpose.SURVEY:
+        solved = data.get("solved")
+        record_answers(
+            session,
+            job,
+            attempt,
+            timeliness=_score(data.get("timeliness")),
+            skill=_score(data.get("skill")),
+            attitude=_score(data.get("attitude")),
+            solved=solved if isinstance(solved, bool) else None,
+            complete=data.get("complete") is True,
+            now=now,
+        )
+    elif kind == "outbound.callback_requested":
+        session.add(
+            FollowUpTask(
+                kind=TaskKind.MANUAL_CALLBACK,
+                community_id=job.community_id,
+                job_id=job.id,
+                reason="asked on the call to be called back",
+                due_at=now + CALLBACK_DUE,
+                created_at=now,
+            )
+        )
+
+
+def _score(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def end(
+    session: Session,
+    attempt: OutboundAttempt,
+    job: OutboundJob,
+    outcome: AttemptOutcome,
+    *,
+    now: dt.datetime,
+) -> None:
+    """How the attempt ended, for the policy to move the job on (once per attempt)."""
+    if attempt.outcome is not AttemptOutcome.PLACED:
+        return
+    log.info("attempt %s of job %s ended: %s", attempt.id, job.id, outcome)
+    after_attempt(session, job, attempt, outcome, now=now)
