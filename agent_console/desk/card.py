@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from agent_console.privacy import may_unmask, record_view, shown_number
+from agent_console.surveys.services import last_survey
 from models import (
     Building,
     Call,
@@ -160,7 +161,9 @@ def build(
         "ivr": ivr_path(session, call.id),
         "work_orders": _open_orders(session, home, now),
         "recent": _recent_calls(session, call, home, scope),
-        "survey": None,  # no survey model yet (the survey issue adds it)
+        "survey": last_survey(
+            session, match.resident_id if match else None, home.unit_id if home else None
+        ),
         "codes": WRAP_UP_CODES,
         "now": now,
     }

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from agent_console.auth import community_scope, current_agent, in_scope_or_404, login_required
 from agent_console.auth.access import check_scope, readers
+from agent_console.surveys.services import order_surveys
 from agent_console.work_orders import labels, services
 from agent_console.work_orders.exceptions import FormRejected
 from models.base import utcnow
@@ -181,6 +182,7 @@ def _show(session: Session, order: WorkOrder, errors: dict[str, object]) -> str:
         choices=services.dispatch_choices(session, order),
         actions=allowed_actions(order),
         errors=errors,
+        surveys=order_surveys(session, order.id),
     )
 
 
