@@ -30,6 +30,7 @@ from models import (
     AgentRole,
     AuditLog,
     Building,
+    CallbackRequest,
     CallbackStatus,
     Community,
     PhoneNumber,
@@ -37,8 +38,10 @@ from models import (
     Team,
     Technician,
     Unit,
+    WorkOrder,
     audit,
 )
+from models.outbound import Campaign, FollowUpTask, JobPurpose, TaskKind
 from tests import factories
 from tests.console.conftest import csrf_token, log_in
 from tests.console.wallboard.builders import NOW, at, callback, twilio_call, work_order
@@ -69,6 +72,8 @@ SUBJECTS = {
     "entry": "entry",
     "audit": "entry",
     "agent": "agent",
+    "campaign": "campaign",  # outbound calling campaigns (surveys, notices)
+    "task": "task",  # follow-up tasks of the surveys (manual callbacks, supervisor calls)
 }
 
 # Other arguments: a value the route accepts, so that the request reaches its checks.
@@ -100,8 +105,16 @@ def _side(s: Session, code: str, name: str, number: str, agent_login: str) -> Si
     s.add(technician)
     order_id = work_order(s, community, at(3600))
     row: AuditLog = audit(s, action="view", subject_type="resident", subject_id=resident.id)
+    campaign = Campaign(community_id=community.id, purpose=JobPurpose.NOTICE, name=f"停水{code}")
+    task = FollowUpTask(
+        kind=TaskKind.MANUAL_CALLBACK,
+        community_id=community.id,
+        work_order_id=order_id,
+        reason="no answer",
+        due_at=at(3600),
+    )
+    s.add_all([campaign, task])
     s.flush()
-    from models import CallbackRequest, WorkOrder
 
     ids = {
         "community": community.id,
@@ -118,6 +131,8 @@ def _side(s: Session, code: str, name: str, number: str, agent_login: str) -> Si
         "technician": technician.id,
         "entry": row.id,
         "agent": s.scalars(select(Agent.id).where(Agent.login == agent_login)).one(),
+        "campaign": campaign.id,
+        "task": task.id,
     }
     order_number = s.get_one(WorkOrder, order_id).number
     national = number.removeprefix("+86")
