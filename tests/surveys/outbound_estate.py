@@ -9,7 +9,16 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from models import Call, CallEvent, Category, ResidentRole, create_work_order
+from models import (
+    Call,
+    CallEvent,
+    Category,
+    Community,
+    Resident,
+    ResidentRole,
+    Unit,
+    create_work_order,
+)
 from models.outbound import (
     FollowUpTask,
     JobPurpose,
@@ -52,11 +61,7 @@ def placed_call(
 ) -> Placed:
     """A job being called (claimed, attempt ``seq`` placed), as the dialer leaves it."""
     with Session(engine) as s:
-        c = factories.community(s, calling_from=dt.time(0, 0), calling_until=dt.time(23, 59))
-        u = factories.unit(s, c, "3", "1502", entrance="2")
-        r = factories.resident(
-            s, "王建国", units=[(u, ResidentRole.OWNER)], phones=[(RESIDENT, True)]
-        )
+        c, u, r = _household(s)
         order_id = None
         if purpose is JobPurpose.SURVEY:
             order = create_work_order(
@@ -90,6 +95,19 @@ def placed_call(
         s.add(attempt)
         s.commit()
         return Placed(job.id, attempt.id, order_id, r.id, c.id)
+
+
+def _household(s: Session) -> tuple[Community, Unit, Resident]:
+    """阳光花园 (calling all day), 3栋2单元1502 and its owner: made once, then found."""
+    c = s.scalars(select(Community).where(Community.code == "SH01")).one_or_none()
+    if c is not None:
+        r = s.scalars(select(Resident).where(Resident.name == "王建国")).one()
+        u = s.scalars(select(Unit).where(Unit.room == "1502")).one()
+        return c, u, r
+    c = factories.community(s, calling_from=dt.time(0, 0), calling_until=dt.time(23, 59))
+    u = factories.unit(s, c, "3", "1502", entrance="2")
+    r = factories.resident(s, "王建国", units=[(u, ResidentRole.OWNER)], phones=[(RESIDENT, True)])
+    return c, u, r
 
 
 def job_of(engine: Engine, placed: Placed) -> OutboundJob:

@@ -1,0 +1,168 @@
+"""Whole survey and notice calls through the FastAGI server, byte for byte as Asterisk runs
+them (``AGI(agi://…/survey,${HOTLINE_ATTEMPT_ID},${AMDSTATUS})``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from ivr.agi.server import FastAGIServer
+from ivr.agi.service import queue_for_inquiry
+from ivr.agi.survey import SurveyScript
+from models import Resident
+from models.db import session_factory
+from models.outbound import AttemptOutcome, JobPurpose, JobStatus, TaskKind
+from tests.agi.peer import CallScript, Transcript, call, environment
+from tests.surveys.outbound_estate import (
+    NOW,
+    Placed,
+    attempt_of,
+    call_of,
+    event_kinds,
+    job_of,
+    placed_call,
+    response_of,
+    tasks,
+)
+
+
+@pytest.fixture
+def agi(engine: Engine) -> Iterator[FastAGIServer]:
+    script = SurveyScript(sessions=session_factory(engine), clock=lambda: NOW)
+    server = FastAGIServer(
+        ("127.0.0.1", 0),
+        scripts={"survey": script},
+        unknown_script=queue_for_inquiry,
+        read_timeout=10,
+    )
+    server.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def survey_call(
+    agi: FastAGIServer, placed: Placed, script: CallScript, amd: str = "HUMAN"
+) -> Transcript:
+    env = environment("survey", port=agi.port, uniqueid=f"1763877600.{placed.attempt}")
+    env += [("agi_arg_1", str(placed.attempt)), ("agi_arg_2", amd)]
+    return call(agi.port, script, env)
+
+
+def test_a_whole_survey_over_asterisk(agi: FastAGIServer, engine: Engine) -> None:
+    placed = placed_call(engine)
+    t = survey_call(agi, placed, CallScript(keys=["4", "5", "3", "1"]))
+    assert t.variables["CHANNEL(language)"] == "zh"
+    assert t.files[:4] == [
+        "hotline/survey-intro",
+        "hotline/community-SH01",
+        "hotline/survey-intro-part2",
+        "hotline/survey-about-leak",
+    ]
+    assert "hotline/month-11" in t.files and "hotline/ordinal-20" in t.files
+    assert any(c.startswith('RECORD FILE "hotline/comments/') for c in t.commands)
+    assert "hotline/survey-thanks" in t.files and t.hung_up_by_server
+
+    answers = response_of(engine, placed)
+    assert answers is not None
+    assert (answers.timeliness, answers.skill, answers.attitude, answers.solved) == (4, 5, 3, True)
+    assert answers.complete
+    assert attempt_of(engine, placed).outcome is AttemptOutcome.COMPLETED
+    assert job_of(engine, placed).status is JobStatus.COMPLETED
+    record = call_of(engine, placed)
+    assert (record.direction.value, record.provider) == ("outbound", "asterisk")
+    assert record.provider_call_id == f"1763877600.{placed.attempt}"
+    assert record.disposition == "completed" and record.ended_at is not None
+    assert "survey.comment" in event_kinds(engine, placed)
+
+
+def test_english_sounds_for_an_english_speaker(agi: FastAGIServer, engine: Engine) -> None:
+    placed = placed_call(engine, language="en")
+    t = survey_call(agi, placed, CallScript(keys=["5", "5", "5", "1"]))
+    assert t.variables["CHANNEL(language)"] == "en"
+
+
+def test_hanging_up_part_way_keeps_the_answers(agi: FastAGIServer, engine: Engine) -> None:
+    placed = placed_call(engine)
+    full = survey_call(agi, placed_call(engine), CallScript(keys=["5", "1"]))
+    # hang up during the third question (attitude), after two answers
+    third = [i for i, c in enumerate(full.commands) if c.startswith("GET DATA")][2]
+    t = survey_call(agi, placed, CallScript(keys=["5", "1"], hangup_at=third))
+    assert t.closed_cleanly
+    answers = response_of(engine, placed)
+    assert answers is not None
+    assert (answers.timeliness, answers.skill, answers.attitude) == (5, 1, None)
+    assert attempt_of(engine, placed).outcome is AttemptOutcome.PARTIAL
+    assert job_of(engine, placed).status is JobStatus.SCHEDULED
+    assert call_of(engine, placed).disposition == "partial"
+    mine = [t.kind for t in tasks(engine) if t.job_id == placed.job]
+    assert mine == [TaskKind.SUPERVISOR_FOLLOW_UP]  # skill 1: the supervisor follows it up
+
+
+def test_hanging_up_at_any_command_ends_the_attempt_once(
+    agi: FastAGIServer, engine: Engine
+) -> None:
+    length = len(survey_call(agi, placed_call(engine), CallScript(keys=["4"] * 4)).commands)
+    for index in range(0, length, 3):
+        placed = placed_call(engine)
+        t = survey_call(agi, placed, CallScript(keys=["4"] * 4, hangup_at=index))
+        assert t.closed_cleanly, index
+        outcome = attempt_of(engine, placed).outcome
+        assert outcome in (AttemptOutcome.PARTIAL, AttemptOutcome.COMPLETED), (index, outcome)
+
+
+def test_9_opts_out(agi: FastAGIServer, engine: Engine) -> None:
+    placed = placed_call(engine)
+    t = survey_call(agi, placed, CallScript(keys=["2", "9", "1"]))
+    assert "hotline/survey-opted_out" in t.files
+    assert attempt_of(engine, placed).outcome is AttemptOutcome.OPTED_OUT
+    assert job_of(engine, placed).status is JobStatus.OPTED_OUT
+    with Session(engine) as s:
+        assert s.get_one(Resident, placed.resident).survey_opt_out
+
+
+def test_no_input_ends_the_call_for_a_later_try(agi: FastAGIServer, engine: Engine) -> None:
+    placed = placed_call(engine)
+    t = survey_call(agi, placed, CallScript(keys=[None, None]))
+    assert t.files[-1] == "hotline/survey-later" and t.hung_up_by_server
+    assert attempt_of(engine, placed).outcome is AttemptOutcome.PARTIAL
+    assert response_of(engine, placed) is None
+
+
+def test_invalid_keys_skip_a_question(agi: FastAGIServer, engine: Engine) -> None:
+    placed = placed_call(engine)
+    survey_call(agi, placed, CallScript(keys=["7", "8", "4", "4", "1"]))
+    answers = response_of(engine, placed)
+    assert answers is not None
+    assert (answers.timeliness, answers.skill, answers.attitude, answers.solved) == (
+        None,
+        4,
+        4,
+        True,
+    )
+    assert attempt_of(engine, placed).outcome is AttemptOutcome.COMPLETED
+
+
+def test_an_answering_machine_is_left_politely(agi: FastAGIServer, engine: Engine) -> None:
+    placed = placed_call(engine)
+    t = survey_call(agi, placed, CallScript(), amd="MACHINE")
+    assert t.files == ["hotline/outbound-machine"] and t.hung_up_by_server
+    assert attempt_of(engine, placed).outcome is AttemptOutcome.MACHINE
+    assert job_of(engine, placed).status is JobStatus.SCHEDULED
+
+
+def test_an_unknown_attempt_is_hung_up_on(agi: FastAGIServer, engine: Engine) -> None:
+    env = environment("survey", port=agi.port) + [("agi_arg_1", "999999")]
+    t = call(agi.port, CallScript(), env)
+    assert t.hung_up_by_server and t.files == []
+
+
+def test_a_notice_plays_its_recording(agi: FastAGIServer, engine: Engine) -> None:
+    payload = {"message": "停水通知", "recording": "hotline/notices/water-off"}
+    placed = placed_call(engine, purpose=JobPurpose.NOTICE, payload=payload)
+    t = survey_call(agi, placed, CallScript(keys=["1", None]))
+    assert t.files.count("hotline/notices/water-off") == 2
+    assert attempt_of(engine, placed).outcome is AttemptOutcome.COMPLETED
