@@ -257,6 +257,14 @@
     return b;
   }
 
+  // A work order opened or changed for this call in another tab (the card's "New work
+  // order" link opens one): draw the card again, with the order on it.
+  if ("BroadcastChannel" in window) {
+    new BroadcastChannel("hotline-desk").onmessage = (event) => {
+      if (cardCall !== null && event.data && event.data.call === Number(cardCall)) loadCard(cardCall);
+    };
+  }
+
   draw(state);
   connect();
 })();

@@ -71,4 +71,10 @@
     tick();
     window.setInterval(tick, 1000);
   }
+
+  // Tell the agent's desk, in another tab, that an order of its call was opened or changed.
+  var shown = document.querySelector("h1[data-call-id]");
+  if (shown && shown.getAttribute("data-call-id") && "BroadcastChannel" in window) {
+    new BroadcastChannel("hotline-desk").postMessage({ call: Number(shown.getAttribute("data-call-id")) });
+  }
 }());

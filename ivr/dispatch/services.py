@@ -111,6 +111,15 @@ def free_agents(session: Session, reaches: Callable[[Agent], bool]) -> list[Free
     ]
 
 
+def available_since(session: Session, agent_id: int) -> dt.datetime | None:
+    """Since when ``agent_id`` has been available: their place among free agents."""
+    return session.scalar(
+        select(AgentPresence.since).where(
+            AgentPresence.agent_id == agent_id, AgentPresence.state == PresenceState.AVAILABLE
+        )
+    )
+
+
 def retry_later(
     session: Session, request: CallbackRequest, why: str, *, now: dt.datetime
 ) -> CallbackRequest:
@@ -196,6 +205,7 @@ class Dispatcher:
     def _connect(self, assignment: Assignment, now: dt.datetime) -> bool:
         agent_id, call_id = assignment.agent_id, assignment.work.id
         with self.sessions() as session:
+            since = available_since(session, agent_id)
             if not reserve(session, agent_id, call_id=call_id, now=now):
                 return False
             agent = session.get_one(Agent, agent_id)
@@ -208,8 +218,8 @@ class Dispatcher:
             self.connector.connect(sid, agent, url)
         except OutboundError as exc:
             log.warning("call %s not put through to agent %s: %s", sid, agent.login, exc)
-            with self.sessions() as session:
-                release(session, agent_id, PresenceState.AVAILABLE, now=self.clock())
+            with self.sessions() as session:  # not the agent's doing: they keep their place
+                release(session, agent_id, PresenceState.AVAILABLE, now=since or self.clock())
                 session.commit()
             announce(self.bus, agent_id, "released", call_id=call_id)
             return False
@@ -227,6 +237,7 @@ class Dispatcher:
                 )
                 .with_for_update()
             ).one_or_none()
+            since = available_since(session, agent_id)
             if request is None or not reserve(session, agent_id, callback_id=request.id, now=now):
                 return False
             request.status, request.agent_id, request.updated_at = (
@@ -253,7 +264,7 @@ class Dispatcher:
                     retry_later(session, again, f"rejected: {exc}", now=self.clock())
                 else:  # the provider's trouble: try again at the same place
                     again.status, again.agent_id = CallbackStatus.PENDING, None
-                    release(session, agent_id, PresenceState.AVAILABLE, now=self.clock())
+                    release(session, agent_id, PresenceState.AVAILABLE, now=since or self.clock())
                 session.commit()
             return False
         with self.sessions() as session:

@@ -164,9 +164,15 @@ def test_caller_gone_releases_the_agent(
 ) -> None:
     phone = twilio.call(KNOWN).press("2")
     wang = agent("wang", [estate["community"]], identity="wang")
+    with Session(engine) as s:  # available since long before the offer
+        s.execute(update(AgentPresence).values(since=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)))
+        s.commit()
     standin.gone.add(phone.sid)
     assert dispatcher.run_once() == []
-    assert presence(engine, wang).state is PresenceState.AVAILABLE
+    after = presence(engine, wang)
+    assert after.state is PresenceState.AVAILABLE
+    # A failed offer is not the agent's doing: they keep their place among free agents.
+    assert after.since == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def test_pending_callback_rings_the_simulator_with_the_agent_reserved(

@@ -5,10 +5,9 @@ order from the card and dispatches it to the plumbing team; the order's number i
 the card's open work orders of the unit; A hangs up and wraps up; the supervisor's wallboard
 (open all along, polling) shows A on the call, then the answered call and A available again.
 
-The dispatcher's thread starts once the caller waits in the simulator's queue: started
-before, its rounds offer the call while the simulated caller is still on the way to the
-queue; each such offer fails (``not waiting``) and releases the agent as available *now*,
-so A and B take turns at the head of the agents' line and B may end up with the call.
+The dispatcher runs all along: rounds that offer the call while the simulated caller is
+still on the way to the queue fail (``not waiting``) and leave A at the head of the agents'
+line, since a failed offer is not the agent's doing.
 
 SQLite only, like the other live-server browser tests. A failure keeps every page's
 screenshot, HTML and console log in test-artifacts/ (tests/browser.py).
@@ -24,8 +23,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from agent_console.simulator.calls import SimulatedCalls
-from agent_console.simulator.http import CALLS
 from tests.browser import Pages
 from tests.console.e2e.conftest import Centre
 from tests.simulator.test_browser import call_as
@@ -67,8 +64,20 @@ def agent_row(board: Any, name: str) -> Any:
 
 
 def dispatch_work_order(desk: Any, team: str) -> str:
-    """From the card: a repair order for the caller's leak, dispatched to ``team``; its number."""
-    desk.locator("#pop a.new-work-order").click()
+    """From the card: a repair order for the caller's leak, dispatched to ``team``; its number.
+
+    The form opens in a tab of its own: the desk stays live behind it.
+    """
+    with desk.context.expect_page() as opened:
+        desk.locator("#pop a.new-work-order").click()
+    form = opened.value
+    try:
+        return _fill_and_dispatch(form, team)
+    finally:
+        form.close()
+
+
+def _fill_and_dispatch(desk: Any, team: str) -> str:
     desk.wait_for_url(re.compile(r"/console/work-orders/new\?"), timeout=WAIT_MS)
     expect(desk.locator("strong.resident")).to_have_text(RESIDENT)
     expect(desk.locator("strong.unit")).to_contain_text("1502")
@@ -96,6 +105,7 @@ def test_a_call_pops_on_a_only_and_ends_as_a_dispatched_order_on_the_wallboard(
     log_in(board, "supervisor1", "/console/wallboard/")
     expect(board.locator("[data-field='today.answered']")).to_have_text("0")
 
+    centre.dispatcher.start()
     a, b = pages.open("agent_a"), pages.open("agent_b")
     open_desk(a, "agent1")  # available first: the longest available gets the call
     open_desk(b, "agent2")
@@ -106,12 +116,6 @@ def test_a_call_pops_on_a_only_and_ends_as_a_dispatched_order_on_the_wallboard(
     phone = pages.open("phone")
     call_as(phone, RESIDENT)
     phone.locator(".key[data-key='2']").click()
-    # Dispatching starts once the caller waits in the simulator's queue: a round before that
-    # fails to put the caller through and makes the agent available anew, behind B (see
-    # the module's docstring).
-    calls: SimulatedCalls = centre.app.extensions[CALLS]
-    until(lambda: bool(calls.waiting()))
-    centre.dispatcher.start()
 
     # The pop: on A's desk, without a reload; B's desk stays as it was.
     card = a.locator("#pop .pop-card[data-call-id]")
@@ -124,9 +128,7 @@ def test_a_call_pops_on_a_only_and_ends_as_a_dispatched_order_on_the_wallboard(
     expect(a.locator("#presence-state")).to_have_attribute("data-state", "offered")
     assert b.request.get("/console/desk/state").json()["call"] is None  # the server's view
     expect(b.locator("#pop .pop-card")).to_have_count(0)
-    # desk.css's "#offer{display:flex}" beats the hidden attribute: the idle "Incoming call"
-    # banner shows on every desk, so ask for the attribute desk.js sets, and the buttons.
-    expect(b.locator("#offer")).to_have_attribute("hidden", "")
+    expect(b.locator("#offer")).to_be_hidden()
     expect(b.locator("#answer")).to_be_hidden()
     expect(b.locator("#presence-state")).to_have_attribute("data-state", "available")
 
@@ -137,8 +139,7 @@ def test_a_call_pops_on_a_only_and_ends_as_a_dispatched_order_on_the_wallboard(
 
     number = dispatch_work_order(a, "工程部水电组")
 
-    # Back on the desk during the call: the card again, the order among the unit's open ones.
-    a.goto("/console/desk/")
+    # The desk, live all along: its card redrawn with the order among the unit's open ones.
     order = a.locator(f"#pop .pop-card[data-call-id='{call_id}'] .work-orders li", has_text=number)
     order.wait_for(timeout=WAIT_MS)
     expect(order.locator(".status")).to_have_text("已派工")
