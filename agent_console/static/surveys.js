@@ -45,8 +45,8 @@
       })
       .catch(function () {
         if (stale) {
-          stale.textContent = (box.getAttribute("data-stale") || "%(time)s")
-            .replace("%(time)s", lastGood.toLocaleTimeString());
+          stale.textContent = (box.getAttribute("data-stale") || "{time}")
+            .replace("{time}", lastGood.toLocaleTimeString());
           stale.hidden = false;
         }
         window.setTimeout(refresh, EVERY);
