@@ -27,7 +27,7 @@ from models import CallEvent
 log = logging.getLogger(__name__)
 
 # The call events that carry a caller's recording (its ``ref``), and the kind it is kept as.
-RECORDING_EVENTS = {"call.message": "voicemail"}
+RECORDING_EVENTS = {"call.message": "voicemail", "survey.comment": "survey-comment"}
 FOLDER = "recordings"
 KIND = re.compile(r"[a-z][a-z0-9-]{0,31}")
 MEDIA_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}

@@ -14,16 +14,18 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audio.speech.transcripts import TRANSCRIBED, TranscriptionQueue
 from ivr import flow
 from ivr.flow.context import LANGUAGES, ZH
 from ivr.flow.outbound import OutboundContext, Subject
 from ivr.flow.survey import subject_kind
-from models import Call, CallEvent
+from models import Call, CallEvent, utcnow
 from models.calls import Direction
 from models.estate import Community
 from models.outbound import (
@@ -33,6 +35,7 @@ from models.outbound import (
     JobPurpose,
     OutboundAttempt,
     OutboundJob,
+    SurveyResponse,
     TaskKind,
 )
 from models.phones import caller_e164
@@ -41,6 +44,7 @@ from models.work_orders import WorkOrder
 
 log = logging.getLogger(__name__)
 
+COMMENT = "survey-comment"  # the comment's recording kind (audio.recordings, transcripts)
 _CORRELATION = re.compile(r"attempt-(\d+)")
 CALLBACK_DUE = dt.timedelta(hours=24)
 # What Twilio's final statuses of an unanswered call mean for the attempt.
@@ -215,3 +219,31 @@ def end(
         return
     log.info("attempt %s of job %s ended: %s", attempt.id, job.id, outcome)
     after_attempt(session, job, attempt, outcome, now=now)
+
+
+class CommentTranscription(TranscriptionQueue):
+    """Transcribes recordings; a survey comment's text also becomes the response's comment."""
+
+    def _transcribe(self, job: Any) -> None:
+        super()._transcribe(job)
+        if job.recording == COMMENT:
+            with self.sessions() as session:
+                copy_comment(session, job.call_id, now=utcnow())
+                session.commit()
+
+
+def copy_comment(session: Session, call_id: int, *, now: dt.datetime) -> SurveyResponse | None:
+    """The call's transcribed comment, kept on its attempt's survey response."""
+    notes = session.execute(
+        select(CallEvent.note, CallEvent.data)
+        .where(CallEvent.call_id == call_id, CallEvent.kind == TRANSCRIBED)
+        .order_by(CallEvent.id.desc())
+    )
+    text = next((note for note, data in notes if (data or {}).get("recording") == COMMENT), "")
+    attempt = session.scalars(
+        select(OutboundAttempt).where(OutboundAttempt.call_id == call_id)
+    ).first()
+    job = session.get(OutboundJob, attempt.job_id) if attempt else None
+    if not text.strip() or attempt is None or job is None or job.purpose is not JobPurpose.SURVEY:
+        return None
+    return record_answers(session, job, attempt, comment=text, now=now)

@@ -29,7 +29,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from audio.fetch import RecordingSource
-from audio.speech.transcripts import TranscriptionQueue
 from ivr import campaign_calls, flow
 from ivr.flow import dialout
 from ivr.flow.outbound import MESSAGE, Ended, OutboundState, OutboundStep
@@ -45,7 +44,7 @@ log = logging.getLogger(__name__)
 EXTENSION = "hotline.twilio.outbound"  # app.extensions key of the OutboundWebhooks
 TRANSCRIPTION = "hotline.transcription"  # app.extensions key of a TranscriptionQueue
 SPEECH = "hotline.speech"  # app.extensions key of the SpeechService, where one is loaded
-COMMENT = "survey-comment"  # the recording's kind (audio.recordings)
+COMMENT = campaign_calls.COMMENT
 ADAPTER = "twilio-outbound"
 PROVIDER = "twilio"
 PREFIX = f"{twiml.PREFIX}/outbound"
@@ -119,7 +118,7 @@ def transcriber(
         return None
     queue = extensions.get(TRANSCRIPTION)
     if queue is None:
-        queue = extensions[TRANSCRIPTION] = TranscriptionQueue(speech, sessions)
+        queue = extensions[TRANSCRIPTION] = campaign_calls.CommentTranscription(speech, sessions)
         queue.start()
     source = RecordingSource(
         asterisk_sounds_dir=Path("."),

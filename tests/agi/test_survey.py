@@ -4,11 +4,15 @@ them (``AGI(agi://…/survey,${HOTLINE_ATTEMPT_ID},${AMDSTATUS})``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from audio.fetch import RecordingSource
+from audio.recordings import collect_recordings
+from audio.tools import AudioTools
 from ivr.agi.server import FastAGIServer
 from ivr.agi.service import queue_for_inquiry
 from ivr.agi.survey import SurveyScript
@@ -16,6 +20,7 @@ from models import Resident
 from models.db import session_factory
 from models.outbound import AttemptOutcome, JobPurpose, JobStatus, TaskKind
 from tests.agi.peer import CallScript, Transcript, call, environment
+from tests.audio.conftest import tone
 from tests.surveys.outbound_estate import (
     NOW,
     Placed,
@@ -166,3 +171,24 @@ def test_a_notice_plays_its_recording(agi: FastAGIServer, engine: Engine) -> Non
     t = survey_call(agi, placed, CallScript(keys=["1", None]))
     assert t.files.count("hotline/notices/water-off") == 2
     assert attempt_of(engine, placed).outcome is AttemptOutcome.COMPLETED
+
+
+def test_the_comment_recorded_on_asterisk_is_kept_with_the_call(
+    agi: FastAGIServer, engine: Engine, tmp_path: Path
+) -> None:
+    placed = placed_call(engine)
+    survey_call(agi, placed, CallScript(keys=["4", "4", "4", "1"]))
+    sounds = tmp_path / "sounds"
+    uniqueid = call_of(engine, placed).provider_call_id
+    (sounds / "hotline" / "comments").mkdir(parents=True)
+    tone(sounds / "hotline" / "comments" / f"{uniqueid}.wav", hz=440, rate=8000, seconds=1.0)
+    with Session(engine) as s:
+        done = collect_recordings(
+            s,
+            tools=AudioTools(),
+            source=RecordingSource(asterisk_sounds_dir=sounds),
+            data_dir=tmp_path / "data",
+        )
+    assert [(kept.call_id, kept.kind) for kept in done.stored] == [
+        (call_of(engine, placed).id, "survey-comment")
+    ]

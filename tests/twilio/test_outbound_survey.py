@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import wave
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -10,9 +12,12 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from audio.speech import SpeechService
+from ivr.campaign_calls import COMMENT, CommentTranscription
 from ivr.twilio import outbound
 from models.outbound import AttemptOutcome, JobPurpose, JobStatus, TaskKind
 from models.work_orders import Status, WorkOrder
+from tests.speech.fakes import FakeEngine, tone
 from tests.surveys.outbound_estate import (
     NOW,
     RESIDENT,
@@ -295,3 +300,31 @@ def test_a_senior_care_family_asks_to_be_called(twilio: Twilio, engine: Engine) 
     found = tasks(engine)
     assert [(t.kind, t.job_id) for t in found] == [(TaskKind.MANUAL_CALLBACK, placed.job)]
     assert found[0].due_at == NOW + dt.timedelta(hours=24)
+
+
+@pytest.mark.usefixtures("hooks")
+def test_a_transcribed_comment_becomes_the_surveys_comment(
+    twilio: Twilio, engine: Engine, comments: list[tuple[int, str]], tmp_path: Path
+) -> None:
+    placed = placed_call(engine)
+    phone = answered(twilio, placed)
+    phone.press("5").press("5").press("5").press("1").leave_message("8")
+    phone.recording_ready()
+    [(call_id, url)] = comments
+    assert url == RECORDING_URL
+
+    speech = SpeechService(FakeEngine(words="师傅 很 专业"), timeout_s=5)
+    queue = CommentTranscription(speech, sessionmaker(engine))
+    queue.start()
+    wav = tmp_path / "comment.wav"
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(tone(300))
+    assert queue.submit(call_id=call_id, recording=COMMENT, source=wav.read_bytes)
+    queue.stop()
+    speech.close()
+    answers = response_of(engine, placed)
+    assert answers is not None and answers.comment == "师傅 很 专业"
+    assert answers.timeliness == 5 and answers.complete
