@@ -7,7 +7,9 @@ resident who asked not to be called or surveyed it is OPTED_OUT (kept, never cal
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -21,18 +23,47 @@ from models.outbound import (
     OutboundJob,
     TaskKind,
 )
-from models.survey_rules import SurveySettings, calling_window, contact_for, may_call
+from models.survey_rules import (
+    CHUNK,
+    Contact,
+    SurveySettings,
+    calling_window,
+    contacts_for,
+    may_call,
+)
 from models.work_orders import WorkOrder
 
 
-def existing_job(session: Session, order: WorkOrder, reason: str) -> OutboundJob | None:
-    """The survey job ``reason`` already made for ``order``, if any."""
-    query = select(OutboundJob).where(
-        OutboundJob.work_order_id == order.id,
-        OutboundJob.purpose == JobPurpose.SURVEY,
-        OutboundJob.reason == reason,
-    )
-    return session.scalars(query).first()
+@dataclasses.dataclass(frozen=True)
+class Wanted:
+    """A survey a rule asks for: about which order, why (the rule), in which window."""
+
+    order: WorkOrder
+    reason: str
+    due_from: dt.datetime
+    due_by: dt.datetime
+    payload: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def make_survey_jobs(
+    session: Session, wanted: Sequence[Wanted], *, now: dt.datetime, rules: SurveySettings
+) -> list[OutboundJob]:
+    """A survey job for each of ``wanted`` (the one made before, when a rule made it
+    already: scheduling twice changes nothing); flushed, in the order of ``wanted``."""
+    jobs = _existing(session, [w.order.id for w in wanted])
+    fresh = {(w.order.id, w.reason): w for w in wanted if (w.order.id, w.reason) not in jobs}
+    contacts = contacts_for(session, [w.order for w in fresh.values()])
+    problems: dict[tuple[int, str], str] = {}
+    for key, want in fresh.items():
+        job, problem = _new_job(want, contacts[want.order.id], now, rules)
+        session.add(job)
+        jobs[key] = job
+        if problem:
+            problems[key] = problem
+    session.flush()
+    for key, problem in problems.items():
+        manual_task(session, jobs[key], problem, now=now)
+    return [jobs[(w.order.id, w.reason)] for w in wanted]
 
 
 def new_survey_job(
@@ -46,40 +77,56 @@ def new_survey_job(
     rules: SurveySettings,
     payload: dict[str, Any] | None = None,
 ) -> OutboundJob:
-    """A survey job about ``order`` (flushed), or the one ``reason`` made before."""
-    found = existing_job(session, order, reason)
-    if found is not None:
-        return found
-    contact = contact_for(session, order)
+    """One survey job about ``order`` (flushed), or the one ``reason`` made before."""
+    want = Wanted(order, reason, due_from, due_by, payload or {})
+    return make_survey_jobs(session, [want], now=now, rules=rules)[0]
+
+
+def _existing(session: Session, order_ids: list[int]) -> dict[tuple[int, str], OutboundJob]:
+    """The survey jobs already made for these orders, by (order id, reason)."""
+    found: dict[tuple[int, str], OutboundJob] = {}
+    ordered = sorted(set(order_ids))
+    for low in range(0, len(ordered), CHUNK):
+        query = select(OutboundJob).where(
+            OutboundJob.work_order_id.in_(ordered[low : low + CHUNK]),
+            OutboundJob.purpose == JobPurpose.SURVEY,
+        )
+        for job in session.scalars(query):
+            found[(job.work_order_id or 0, job.reason)] = job
+    return found
+
+
+def _new_job(
+    want: Wanted, contact: Contact, now: dt.datetime, rules: SurveySettings
+) -> tuple[OutboundJob, str]:
+    """The job ``want`` asks for, and what stops it being dialled ("" when nothing)."""
+    order = want.order
     job = OutboundJob(
         purpose=JobPurpose.SURVEY,
-        reason=reason,
+        reason=want.reason,
         community_id=order.community_id,
         work_order_id=order.id,
         resident_id=contact.resident.id if contact.resident else None,
         unit_id=order.unit_id,
         number=contact.number,
         language=contact.language,
-        payload=_order_payload(order) | (payload or {}),
+        payload=_order_payload(order) | want.payload,
         status=JobStatus.SCHEDULED,
-        due_from=due_from,
-        due_by=due_by,
-        next_attempt_at=max(due_from, now),
+        due_from=want.due_from,
+        due_by=want.due_by,
+        next_attempt_at=max(want.due_from, now),
         attempts=0,
         max_attempts=rules.max_attempts,
         created_at=now,
         updated_at=now,
     )
-    session.add(job)
     problem = _first_call(order.community, job, rules)
     if not may_call(contact.resident, JobPurpose.SURVEY):
         job.status = JobStatus.OPTED_OUT
+        problem = ""
     elif problem:
         job.status = JobStatus.MANUAL
-    session.flush()
-    if job.status is JobStatus.MANUAL:
-        manual_task(session, job, problem, now=now)
-    return job
+    return job, problem
 
 
 def _first_call(community: Community, job: OutboundJob, rules: SurveySettings) -> str:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -43,7 +44,7 @@ from models.outbound import (
     SurveyResponse,
     TaskKind,
 )
-from models.survey_jobs import manual_task, new_survey_job, supervisor_task
+from models.survey_jobs import Wanted, make_survey_jobs, manual_task, supervisor_task
 from models.survey_rules import (
     SurveySettings,
     active_settings,
@@ -68,6 +69,7 @@ __all__ = [
     "record_answers",
     "sample_home_services",
     "schedule_for_completed",
+    "schedule_many",
     "settings_from_config",
     "survey_plan",
 ]
@@ -152,34 +154,39 @@ def schedule_for_completed(
     completion). Returns the order's survey job for this completion, or [] when the
     rules survey it otherwise (home services) or not at all (inquiries, by default).
     """
+    return schedule_many(session, [order], now=now, settings=settings)
+
+
+def schedule_many(
+    session: Session,
+    orders: Sequence[WorkOrder],
+    *,
+    now: dt.datetime,
+    settings: SurveySettings | None = None,
+) -> list[OutboundJob]:
+    """:func:`schedule_for_completed` for many completed orders at once (a catch-up after
+    an import or an outage): a few queries per batch instead of a few per order."""
     rules = settings or active_settings()
-    done = order.completed_at or now
-    jobs: list[OutboundJob] = []
-    plan = survey_plan(order, done, rules)
-    if plan is not None:
-        jobs.append(
-            new_survey_job(
+    wanted = []
+    for order in orders:
+        plan = survey_plan(order, order.completed_at or now, rules)
+        if plan is not None:
+            wanted.append(Wanted(order, plan.reason, plan.due_from, plan.due_by))
+    jobs = make_survey_jobs(session, wanted, now=now, rules=rules)
+    job_of = {job.work_order_id: job.id for job in jobs}
+    for order in orders:
+        if order.difficult:
+            supervisor_task(
                 session,
-                order,
-                reason=plan.reason,
-                due_from=plan.due_from,
-                due_by=plan.due_by,
+                TaskKind.SUPERVISOR_CALLBACK,
+                community_id=order.community_id,
+                work_order_id=order.id,
+                job_id=job_of.get(order.id),
+                reason=f"difficult issue: supervisor calls back {order.number}",
+                due_at=(order.completed_at or now) + rules.difficult_callback,
                 now=now,
-                rules=rules,
+                key=_round("difficult", order),
             )
-        )
-    if order.difficult:
-        supervisor_task(
-            session,
-            TaskKind.SUPERVISOR_CALLBACK,
-            community_id=order.community_id,
-            work_order_id=order.id,
-            job_id=jobs[0].id if jobs else None,
-            reason=f"difficult issue: supervisor calls back {order.number}",
-            due_at=done + rules.difficult_callback,
-            now=now,
-            key=_round("difficult", order),
-        )
     return jobs
 
 

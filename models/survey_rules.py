@@ -14,7 +14,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from typing import TYPE_CHECKING
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -194,43 +196,72 @@ class Contact:
 
 
 def contact_for(session: Session, order: WorkOrder) -> Contact:
-    """Whom to call about ``order``: its resident on their primary (else first) phone, else
-    the unit's owner likewise; the language is the called resident's."""
-    candidates: list[Resident] = []
-    if order.resident_id is not None:
-        person = session.get(Resident, order.resident_id)
-        if person is not None:
-            candidates.append(person)
-    if order.unit_id is not None:
-        candidates.extend(_owners(session, order.unit_id))
-    for person in candidates:
-        number = _number_of(session, person.id)
-        if number:
-            return Contact(person, number, str(person.language))
-    first = candidates[0] if candidates else None
+    """Whom to call about ``order``: see :func:`contacts_for`."""
+    return contacts_for(session, [order])[order.id]
+
+
+def contacts_for(session: Session, orders: Sequence[WorkOrder]) -> dict[int, Contact]:
+    """Whom to call about each order, by order id: its resident on their primary (else
+    first) phone, else the unit's owner likewise (the oldest tie first); the language is
+    the called resident's. No one with a phone: the number is "" (a person must call).
+
+    Three queries whatever the number of orders (in chunks of :data:`CHUNK`).
+    """
+    owners: dict[int, list[int]] = defaultdict(list)
+    units = {o.unit_id for o in orders if o.unit_id is not None}
+    for unit_id, resident_id in _chunked(
+        session,
+        units,
+        lambda ids: (
+            select(Occupancy.unit_id, Occupancy.resident_id)
+            .where(Occupancy.unit_id.in_(ids), Occupancy.role == ResidentRole.OWNER)
+            .order_by(Occupancy.id)
+        ),
+    ):
+        owners[unit_id].append(resident_id)
+    candidates = {
+        o.id: ([] if o.resident_id is None else [o.resident_id]) + owners.get(o.unit_id or 0, [])
+        for o in orders
+    }
+    people = {r for ids in candidates.values() for r in ids}
+    residents = {
+        r.id: r
+        for (r,) in _chunked(
+            session, people, lambda ids: select(Resident).where(Resident.id.in_(ids))
+        )
+    }
+    numbers: dict[int, str] = {}
+    for resident_id, e164 in _chunked(
+        session,
+        people,
+        lambda ids: (
+            select(PhoneNumber.resident_id, PhoneNumber.e164)
+            .where(PhoneNumber.resident_id.in_(ids))
+            .order_by(PhoneNumber.is_primary.desc(), PhoneNumber.id)
+        ),
+    ):
+        numbers.setdefault(resident_id, e164)
+    return {o.id: _pick(candidates[o.id], residents, numbers) for o in orders}
+
+
+def _pick(ids: list[int], residents: dict[int, Resident], numbers: dict[int, str]) -> Contact:
+    """The first candidate with a number, else the first candidate without one."""
+    people = [residents[i] for i in ids if i in residents]
+    for person in people:
+        if numbers.get(person.id):
+            return Contact(person, numbers[person.id], str(person.language))
+    first = people[0] if people else None
     return Contact(first, "", str(first.language) if first else "zh-CN")
 
 
-def _owners(session: Session, unit_id: int) -> list[Resident]:
-    """The unit's owners (业主), oldest tie first."""
-    query = (
-        select(Resident)
-        .join(Occupancy, Occupancy.resident_id == Resident.id)
-        .where(Occupancy.unit_id == unit_id, Occupancy.role == ResidentRole.OWNER)
-        .order_by(Occupancy.id)
-    )
-    return list(session.scalars(query))
+CHUNK = 500  # ids per IN list
 
 
-def _number_of(session: Session, resident_id: int) -> str:
-    """The resident's primary number, else their first one, else ""."""
-    query = (
-        select(PhoneNumber.e164)
-        .where(PhoneNumber.resident_id == resident_id)
-        .order_by(PhoneNumber.is_primary.desc(), PhoneNumber.id)
-        .limit(1)
-    )
-    return session.scalar(query) or ""
+def _chunked(session: Session, ids: set[int], query: Callable[[list[int]], Any]) -> Iterator[Any]:
+    """The rows of ``query`` over ``ids``, CHUNK ids at a time."""
+    ordered = sorted(ids)
+    for low in range(0, len(ordered), CHUNK):
+        yield from session.execute(query(ordered[low : low + CHUNK]))
 
 
 def dissatisfied(response: SurveyResponse) -> list[str]:

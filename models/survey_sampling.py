@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from models.estate import Community
 from models.outbound import JobPurpose, OutboundJob, SurveyResponse
-from models.survey_jobs import new_survey_job
+from models.survey_jobs import Wanted, make_survey_jobs
 from models.survey_rules import SurveySettings, active_settings, dissatisfied
 from models.work_orders import Category, Technician, WorkOrder
 
@@ -102,34 +102,14 @@ def sample_home_services(
     picked = rng.sample(rest, min(rules.sample_size(len(served)), len(rest)))
     due_by = now + rules.home_service_window
     label = f"{month:%Y-%m}"
-    jobs = []
-    for _key, (order, reasons) in sorted(always.items()):
-        jobs.append(_job(session, order, ALWAYS, now, due_by, rules, label, reasons))
-    for key in sorted(picked):
-        jobs.append(_job(session, served[key][-1], SAMPLED, now, due_by, rules, label, []))
-    return jobs
-
-
-def _job(
-    session: Session,
-    order: WorkOrder,
-    reason: str,
-    now: dt.datetime,
-    due_by: dt.datetime,
-    rules: SurveySettings,
-    month: str,
-    cases: list[str],
-) -> OutboundJob:
-    return new_survey_job(
-        session,
-        order,
-        reason=reason,
-        due_from=now,
-        due_by=due_by,
-        now=now,
-        rules=rules,
-        payload={"month": month, "always": cases},
-    )
+    wanted = [
+        Wanted(order, ALWAYS, now, due_by, {"month": label, "always": reasons})
+        for _key, (order, reasons) in sorted(always.items())
+    ] + [
+        Wanted(served[key][-1], SAMPLED, now, due_by, {"month": label, "always": []})
+        for key in sorted(picked)
+    ]
+    return make_survey_jobs(session, wanted, now=now, rules=rules)
 
 
 def _earlier_jobs(session: Session, orders: list[WorkOrder]) -> list[OutboundJob]:
