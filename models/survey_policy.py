@@ -4,11 +4,14 @@ attempts go on, and what a dissatisfied answer sets off.
 Public functions (the dialer, the survey IVR and the console call them)::
 
     schedule_for_completed(session, order, *, now)      on completing a work order
+    schedule_many(session, orders, *, now)              the same for a batch (catch-up)
     calling_window(community, when)                     first moment inside calling hours
     may_call(resident, purpose)                         do-not-call, survey opt-out
     after_attempt(session, job, attempt, outcome, *, now)   how an attempt ended
     record_answers(session, job, attempt, ..., now)     the answers, and their escalation
     sample_home_services(session, community, month, *, now, rng)   monthly sample
+    expire_overdue(session, *, now)                     surveys past their deadline → people
+    cancel_for_reopened(session, order, *, now)         work_order_flow.reopen calls it
 
 Rules (defaults in :class:`~models.survey_rules.SurveySettings`, the domain rules):
 
@@ -65,6 +68,7 @@ __all__ = [
     "cancel_for_reopened",
     "configure",
     "dissatisfied",
+    "expire_overdue",
     "may_call",
     "record_answers",
     "sample_home_services",
@@ -205,6 +209,32 @@ def cancel_for_reopened(session: Session, order: WorkOrder, *, now: dt.datetime)
         .execution_options(synchronize_session="fetch")
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def expire_overdue(session: Session, *, now: dt.datetime, limit: int = 500) -> list[OutboundJob]:
+    """Work-order surveys still waiting for a call past their deadline (the dialer was
+    down, or calling hours left no room): each becomes MANUAL with a MANUAL_CALLBACK task,
+    so that every survey is done by someone (callback rate target 100%). Flushed.
+
+    Campaign jobs are left to their campaign. Returns the jobs handed to people.
+    """
+    query = (
+        select(OutboundJob)
+        .where(
+            OutboundJob.status == JobStatus.SCHEDULED,
+            OutboundJob.purpose == JobPurpose.SURVEY,
+            OutboundJob.campaign_id.is_(None),
+            OutboundJob.due_by < now,
+        )
+        .order_by(OutboundJob.due_by, OutboundJob.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    jobs = list(session.scalars(query))
+    for job in jobs:
+        job.updated_at = now
+        _give_up(session, job, f"deadline passed after {job.attempts} attempt(s)", now)
+    return jobs
 
 
 def after_attempt(

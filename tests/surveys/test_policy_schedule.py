@@ -11,7 +11,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from models import Category, JobStatus, Status, TaskKind, TaskStatus
-from models.survey_policy import SurveySettings, schedule_for_completed, survey_plan
+from models.survey_policy import (
+    SurveySettings,
+    expire_overdue,
+    schedule_for_completed,
+    schedule_many,
+    survey_plan,
+)
 from models.work_order_flow import complete, dispatch, reopen
 from tests.surveys.policy_estate import DAY, HOUR, NOW, PolicyEstate
 
@@ -238,3 +244,49 @@ def test_a_survey_being_called_is_not_cancelled_by_a_reopening(
     job.status = JobStatus.CALLING
     reopen(session, order, agent_id=estate.agent.id, now=NOW + HOUR)
     assert job.status is JobStatus.CALLING
+
+
+def test_scheduling_a_batch_makes_what_scheduling_each_order_makes(
+    session: Session, estate: PolicyEstate
+) -> None:
+    kinds = [
+        (C.REPAIR, "lift", {}),
+        (C.REPAIR, "leak", {"water_test_at": NOW + DAY}),
+        (C.COMPLAINT, "service", {"difficult": True, "resident_id": estate.tenant.id}),
+        (C.INQUIRY, "fees", {}),
+        (C.HOME_SERVICE, "housekeeping", {}),
+        (C.EMERGENCY, "medical", {"unit_id": None}),
+    ]
+    orders = [
+        estate.order(c, s, status=Status.COMPLETED, completed_at=NOW, **kw) for c, s, kw in kinds
+    ]
+    jobs = schedule_many(session, [*orders, orders[0]], now=NOW)
+    session.commit()
+    assert [(j.work_order_id, j.reason, j.status, j.number) for j in jobs] == [
+        (orders[0].id, "safety", JobStatus.SCHEDULED, "+8613900000001"),
+        (orders[1].id, "leak", JobStatus.SCHEDULED, "+8613900000001"),
+        (orders[2].id, "complaint", JobStatus.SCHEDULED, "+8613900000009"),
+        (orders[5].id, "repair", JobStatus.MANUAL, ""),
+        (orders[0].id, "safety", JobStatus.SCHEDULED, "+8613900000001"),
+    ]
+    assert jobs[0] is jobs[-1] and len(estate.jobs()) == 4
+    assert sorted(t.kind for t in estate.tasks()) == [
+        TaskKind.MANUAL_CALLBACK,
+        TaskKind.SUPERVISOR_CALLBACK,
+    ]
+    assert schedule_many(session, orders, now=NOW + HOUR) == jobs[:4]
+    assert len(estate.jobs()) == 4 and len(estate.tasks()) == 2
+
+
+def test_a_survey_not_called_by_its_deadline_goes_to_a_person(
+    session: Session, estate: PolicyEstate
+) -> None:
+    [late] = estate.jobs(estate.completed(C.REPAIR, "plumbing", at=NOW - 3 * DAY))
+    [on_time] = estate.jobs(estate.completed(C.REPAIR, "lift", at=NOW - DAY))
+    expired = expire_overdue(session, now=NOW)
+    session.commit()
+    assert expired == [late]
+    assert (late.status, on_time.status) == (JobStatus.MANUAL, JobStatus.SCHEDULED)
+    [task] = estate.tasks()
+    assert (task.kind, task.job_id, task.due_at) == (TaskKind.MANUAL_CALLBACK, late.id, NOW)
+    assert expire_overdue(session, now=NOW) == []
