@@ -7,7 +7,7 @@ Everything is for a set of communities (the supervisor's scope, or one of them):
 - agents by presence state, with who is in which state since when and why;
 - today's calls: offered, answered, abandoned, callbacks requested, and the
   service level (:func:`service_level`);
-- overdue work orders: not completed or closed, and past ``due_at``.
+- overdue work orders: as the work-order pages say (past the dispatch or the resolve deadline).
 
 "Today" is each community's own calendar day (``Community.timezone``,
 Asia/Shanghai by default), by the time the call started; calls of no known
@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from agent_console.wallboard import waits
@@ -44,6 +44,7 @@ from models import (
     WorkOrder,
     agent_communities,
 )
+from models.work_order_flow import overdue_clause
 from models.work_orders import Status
 
 SERVICE_LEVEL_SECONDS = 20  # the "80/20" target: answered within 20 seconds of queueing
@@ -56,7 +57,6 @@ STATE_ORDER = (
     PresenceState.PAUSED,
     PresenceState.OFFLINE,
 )
-DONE = (Status.COMPLETED, Status.CLOSED)
 
 
 @dataclasses.dataclass
@@ -299,12 +299,18 @@ def _count(tally: Today, call: Call, events: Sequence[Event]) -> None:
 def overdue_orders(
     session: Session, community_ids: Sequence[int], now: dt.datetime, limit: int = OLDEST_OVERDUE
 ) -> tuple[int, list[OverdueOrder]]:
-    """How many work orders are overdue at ``now``, and the ``limit`` longest overdue."""
-    overdue = (
-        WorkOrder.community_id.in_(community_ids),
-        WorkOrder.status.not_in(DONE),
-        WorkOrder.due_at.is_not(None),
-        WorkOrder.due_at < now,
+    """How many work orders are overdue at ``now``, and the ``limit`` longest overdue.
+
+    Overdue as the work-order pages say it (:func:`models.work_order_flow.overdue_clause`):
+    an open order not dispatched by its dispatch deadline, or an order past its deadline.
+    """
+    overdue = (WorkOrder.community_id.in_(community_ids), overdue_clause(now))
+    running = case(  # the deadline that was missed: dispatch, while the order is undispatched
+        (
+            and_(WorkOrder.status == Status.OPEN, WorkOrder.dispatch_due_at < now),
+            WorkOrder.dispatch_due_at,
+        ),
+        else_=WorkOrder.due_at,
     )
     count = session.scalar(select(func.count()).select_from(WorkOrder).where(*overdue)) or 0
     rows = session.execute(
@@ -314,10 +320,10 @@ def overdue_orders(
             WorkOrder.community_id,
             WorkOrder.category,
             WorkOrder.status,
-            WorkOrder.due_at,
+            running,
         )
         .where(*overdue)
-        .order_by(WorkOrder.due_at, WorkOrder.id)
+        .order_by(running, WorkOrder.id)
         .limit(limit)
     )
     oldest = [

@@ -138,6 +138,7 @@ class Filters:
     category: Category | None = None
     community_id: int | None = None
     overdue: bool = False
+    unit_id: int | None = None  # one unit's history (scope still applies)
     page: int = 1
 
     @classmethod
@@ -152,6 +153,7 @@ class Filters:
             if community.isdigit() and int(community) in scope
             else None,
             overdue=args.get("overdue") == "1",
+            unit_id=int(unit) if (unit := args.get("unit", "")).isdigit() else None,
             page=max(1, min(int(page), 10_000)) if (page := args.get("page", "")).isdigit() else 1,
         )
 
@@ -172,6 +174,8 @@ def list_orders(
         query = query.where(WorkOrder.community_id == filters.community_id)
     if filters.overdue:
         query = query.where(overdue_clause(now))
+    if filters.unit_id:
+        query = query.where(WorkOrder.unit_id == filters.unit_id)
     query = (
         query.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
         .offset((filters.page - 1) * PAGE)

@@ -78,6 +78,7 @@ def test_the_card_of_a_known_caller(
     assert f'data-call-id="{earlier}"' in card  # the last calls
     assert "暂无回访数据" in card
     assert f"/console/work-orders/new?call={call}&amp;unit={homes['flat']}" in card
+    assert f"/console/work-orders/?unit={homes['flat']}" in card  # the unit's history
     viewed = {(a.subject_type, a.subject_id) for a in audits(engine, "view")}
     assert {("resident", str(homes["wang"])), ("resident", str(homes["son"]))} <= viewed
     assert all(a.agent_id == agent_id(engine, "agent1") for a in audits(engine, "view"))

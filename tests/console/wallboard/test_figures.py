@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session
 
 from agent_console.wallboard import services
 from agent_console.wallboard.services import service_level
-from models import Agent, CallbackStatus, CallEvent, Community, PresenceState, Status
+from models import (
+    Agent,
+    CallbackStatus,
+    CallEvent,
+    Category,
+    Community,
+    PresenceState,
+    Status,
+    WorkOrder,
+)
 from tests.console.wallboard.builders import (
     NOW,
     asterisk_call,
@@ -249,6 +258,21 @@ def test_overdue_work_orders_oldest_first(session: Session, estate: dict[str, in
     assert [o.id for o in board.overdue] == [later, late]
     count, oldest = services.overdue_orders(session, [sh01.id, sh02.id], NOW, limit=1)
     assert count == 3 and [o.id for o in oldest] == [later]
+
+
+def test_overdue_is_what_the_work_order_pages_say(session: Session, estate: dict[str, int]) -> None:
+    """An order not dispatched by its dispatch deadline is late before its resolve deadline;
+    an emergency with staff on site in time is not late after it."""
+    sh01 = session.get_one(Community, estate["SH01"])
+    undispatched = session.get_one(WorkOrder, work_order(session, sh01, at(+3600)))
+    undispatched.dispatch_due_at = at(-60)
+    on_site = session.get_one(WorkOrder, work_order(session, sh01, at(-600), Status.ON_SITE))
+    on_site.category, on_site.on_site_at = Category.EMERGENCY, at(-900)
+    session.commit()
+
+    count, oldest = services.overdue_orders(session, [sh01.id], NOW)
+
+    assert count == 1 and [(o.id, o.due_at) for o in oldest] == [(undispatched.id, at(-60))]
 
 
 def test_another_communitys_calls_are_not_counted(session: Session, estate: dict[str, int]) -> None:

@@ -180,3 +180,15 @@ def test_the_list_pages_fifty_orders_at_a_time_keeping_the_filters(
     second = client.get("/console/work-orders/?overdue=1&page=2").get_data(as_text=True)
     assert numbers(second) == [number(engine, ids[0])]
     assert 'rel="prev"' in second and 'rel="next"' not in second
+
+
+def test_the_unit_filter_is_one_units_history_within_scope(
+    client: FlaskClient, engine: Engine, places: Places, orders: dict[str, int]
+) -> None:
+    mine = open_order(engine, places.sh01, "agent1", unit_id=places.unit)
+    as_agent(client, "agent1")
+    page = client.get(f"/console/work-orders/?unit={places.unit}").get_data(as_text=True)
+    assert numbers(page) == [number(engine, mine)]
+    assert "unit-filter" in page  # the page says it shows one unit, with a way back
+    other = client.get(f"/console/work-orders/?unit={places.sh02_unit}").get_data(as_text=True)
+    assert numbers(other) == []  # another community's unit: nothing, scope still applies
