@@ -109,11 +109,16 @@ def claim(
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
     room = min(batch, max_calls - in_progress(session))
-    claims: list[Claim] = []
+    taken: list[tuple[OutboundJob, OutboundAttempt]] = []
     if room > 0:
         for job in session.scalars(due_jobs(now, room * 2)).all():
-            if len(claims) < room and _callable(session, job, now):
-                claims.append(_take(session, job, dialer, now=now, lease=lease))
+            if len(taken) < room and _callable(session, job, now):
+                taken.append((job, _take(session, job, dialer, now=now, lease=lease)))
+    session.flush()  # the attempts' ids, in one INSERT … RETURNING where the database can
+    claims = [
+        Claim(job.id, attempt.id, attempt.seq, job.purpose, job.number, job.language, dialer)
+        for job, attempt in taken
+    ]
     session.commit()
     return claims
 
@@ -140,7 +145,7 @@ def _callable(session: Session, job: OutboundJob, now: dt.datetime) -> bool:
 
 def _take(
     session: Session, job: OutboundJob, dialer: str, *, now: dt.datetime, lease: float
-) -> Claim:
+) -> OutboundAttempt:
     seq = job.attempts + 1  # (job_id, seq) unique: a second claim could not insert it
     job.status = JobStatus.CALLING
     job.claimed_by = dialer
@@ -149,8 +154,7 @@ def _take(
     job.updated_at = now
     attempt = OutboundAttempt(job_id=job.id, seq=seq, dialer=dialer, created_at=now)
     session.add(attempt)
-    session.flush()
-    return Claim(job.id, attempt.id, seq, job.purpose, job.number, job.language, dialer)
+    return attempt
 
 
 def record_placed(
@@ -161,6 +165,7 @@ def record_placed(
         update(OutboundAttempt)
         .where(OutboundAttempt.id == found.attempt_id)
         .values(provider_call_id=provider_call_id, placed_at=now)
+        .execution_options(synchronize_session=False)
     )
     session.execute(
         update(OutboundJob)
@@ -170,6 +175,7 @@ def record_placed(
             OutboundJob.claimed_by == found.dialer,
         )
         .values(claimed_until=now + dt.timedelta(seconds=lease))
+        .execution_options(synchronize_session=False)
     )
     session.commit()
 

@@ -11,6 +11,13 @@
 - ``Action: QueuePause``: ``Response: Success`` / ``Message: Interface paused successfully``
   (or ``unpaused``) for a member of ``queue_members``, else ``Response: Error`` /
   ``Message: Interface not found`` (app_queue's manager_queue_member_pause).
+- ``Action: Originate``: without ``Channel``, ``Response: Error`` / ``Message: Channel not
+  specified``; with ``Async: true``, ``Response: Success`` / ``Message: Originate
+  successfully queued``, then the event ``OriginateResponse`` (class ``call``, to every
+  logged-in session, as manager_event does) with the action's ``ActionID``, ``Response``
+  ``Success`` or ``Failure`` and ``Reason`` (``AST_CONTROL_*``: 4 answered, 0 not reached,
+  3 rang out, 5 busy, 8 congestion) from ``originate_results`` by dial string (default
+  answered).
 - Any action before logging in: ``Response: Error`` / ``Message: Authentication Required``.
 - Every response echoes the action's ``ActionID``; every message ends with an empty line.
 
@@ -143,6 +150,9 @@ class _Session(socketserver.StreamRequestHandler):
                 )
             )
             return True
+        if name.lower() == "originate":
+            self._originate(fake, action, echo)
+            return True
         if name.lower() == "logoff":
             self.send(
                 message([("Response", "Goodbye"), *echo, ("Message", "Thanks for all the fish.")])
@@ -150,6 +160,36 @@ class _Session(socketserver.StreamRequestHandler):
             return False
         self.send(message([("Response", "Error"), *echo, ("Message", "Invalid/unknown command")]))
         return True
+
+    def _originate(
+        self, fake: FakeAsterisk, action: dict[str, str], echo: list[tuple[str, str]]
+    ) -> None:
+        channel = action.get("Channel", "")
+        if not channel:
+            self.send(message([("Response", "Error"), *echo, ("Message", "Channel not specified")]))
+            return
+        self.send(
+            message([("Response", "Success"), *echo, ("Message", "Originate successfully queued")])
+        )
+        response, reason = fake.originate_results.get(channel, ("Success", 4))
+        fake.emit(
+            [
+                ("Event", "OriginateResponse"),
+                ("Privilege", "call,all"),
+                *echo,
+                ("Response", response),
+                ("Channel", channel),
+                ("Context", action.get("Context", "")),
+                ("Exten", action.get("Exten", "")),
+                ("Reason", str(reason)),
+                (
+                    "Uniqueid",
+                    action.get("ChannelId", "<null>") if response == "Success" else "<null>",
+                ),
+                ("CallerIDNum", "<unknown>"),
+                ("CallerIDName", "<unknown>"),
+            ]
+        )
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -170,6 +210,8 @@ class FakeAsterisk:
         self.mute = False
         self.actions: list[dict[str, str]] = []
         self.queue_members: set[str] = set()  # interfaces in some queue: QueuePause finds them
+        # Originate's outcome per dial string: (Response, Reason) of its OriginateResponse.
+        self.originate_results: dict[str, tuple[str, int]] = {}
         self.logins = 0
         self.failed_logins = 0
         self.login_times: list[float] = []  # time.monotonic() of each Login, accepted or not
