@@ -186,7 +186,7 @@ def schedule_many(
                 community_id=order.community_id,
                 work_order_id=order.id,
                 job_id=job_of.get(order.id),
-                reason=f"difficult issue: supervisor calls back {order.number}",
+                reason=f"supervisor calls back {order.number}",
                 due_at=(order.completed_at or now) + rules.difficult_callback,
                 now=now,
                 key=_round("difficult", order),
@@ -328,8 +328,10 @@ def record_answers(
     Any score ≤ 2 or ``solved`` False: a SUPERVISOR_FOLLOW_UP task due in 24 h (once per
     job); ``solved`` False also reopens the work order for rework (once per job).
 
-    :raises ValueError: a score outside 1–5.
+    :raises ValueError: a score outside 1–5, or an attempt of another job.
     """
+    if attempt is not None and attempt.job_id != job.id:
+        raise ValueError(f"record_answers: attempt {attempt.id} is not of job {job.id}")
     for name, score in (("timeliness", timeliness), ("skill", skill), ("attitude", attitude)):
         if score is not None and not 1 <= score <= 5:
             raise ValueError(f"{name} must be 1-5, got {score}")

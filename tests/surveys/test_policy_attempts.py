@@ -342,3 +342,13 @@ def test_a_persons_callback_records_answers_without_an_attempt(
     again = record_answers(session, job, None, attitude=1, now=NOW + MIN)
     assert first.id == again.id and (again.timeliness, again.attitude) == (5, 1)
     assert [t.kind for t in estate.tasks()] == [TaskKind.SUPERVISOR_FOLLOW_UP]
+
+
+def test_answers_for_another_jobs_attempt_are_refused(
+    session: Session, estate: PolicyEstate, job: OutboundJob
+) -> None:
+    [other] = estate.jobs(estate.completed(Category.REPAIR, "lift"))
+    with pytest.raises(ValueError):
+        record_answers(session, other, dial(session, job, NOW), skill=5, now=NOW)
+    with pytest.raises(ValueError):
+        after_attempt(session, other, dial(session, job, NOW), Out.BUSY, now=NOW)

@@ -203,6 +203,7 @@ def test_a_difficult_issue_gets_a_supervisor_callback_within_24_hours(
     [task] = estate.tasks()
     assert task.kind is TaskKind.SUPERVISOR_CALLBACK
     assert (task.due_at, task.work_order_id, task.job_id) == (NOW + DAY, order.id, job.id)
+    assert task.reason == f"difficult: supervisor calls back {order.number}"
     assert job.status is JobStatus.SCHEDULED  # the survey is made as well
 
 
