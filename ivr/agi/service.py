@@ -14,6 +14,7 @@ from hotline.config import Config
 from ivr.agi.channel import Channel
 from ivr.agi.inbound import InboundScript
 from ivr.agi.server import FastAGIServer
+from ivr.agi.survey import SurveyScript
 from ivr.agi.workers import WorkerPool, listen
 from ivr.recorder import recover_journals, replay_spool, spool_dir
 from models.db import (
@@ -42,7 +43,8 @@ def build_server(
     port: int | None = None,
     listener: socket.socket | None = None,
 ) -> FastAGIServer:
-    """The FastAGI server for ``/hotline`` (later ``/survey``), not yet serving.
+    """The FastAGI server for ``/hotline`` and ``/survey`` (the hotline's own calls), not
+    yet serving.
 
     On SQLite the WAL is checkpointed by a thread of its own, so that no caller's
     write waits for a disk sync (:func:`models.db.checkpoint_in_background`).
@@ -57,8 +59,12 @@ def build_server(
         region=config.default_region,
     )
     address = (host or config.agi_host, config.agi_port if port is None else port)
+    survey = SurveyScript(sessions=session_factory(engine), region=config.default_region)
     return FastAGIServer(
-        address, scripts={"hotline": inbound}, unknown_script=queue_for_inquiry, listener=listener
+        address,
+        scripts={"hotline": inbound, "survey": survey},
+        unknown_script=queue_for_inquiry,
+        listener=listener,
     )
 
 

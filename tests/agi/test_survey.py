@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from audio.fetch import RecordingSource
 from audio.recordings import collect_recordings
 from audio.tools import AudioTools
+from hotline.config import Config
 from ivr.agi.server import FastAGIServer
-from ivr.agi.service import queue_for_inquiry
+from ivr.agi.service import build_server, queue_for_inquiry
 from ivr.agi.survey import SurveyScript
 from models import Resident
 from models.db import session_factory
@@ -192,3 +193,20 @@ def test_the_comment_recorded_on_asterisk_is_kept_with_the_call(
     assert [(kept.call_id, kept.kind) for kept in done.stored] == [
         (call_of(engine, placed).id, "survey-comment")
     ]
+
+
+def test_the_agi_service_routes_survey_to_the_survey_script(engine: Engine, config: Config) -> None:
+    server = build_server(config, engine, host="127.0.0.1", port=0)
+    server.start()
+    try:
+        placed = placed_call(engine)
+        env = environment("survey", port=server.port, uniqueid="1763877600.900")
+        t = call(server.port, CallScript(keys=["5", "5", "5", "1"]), env + [
+            ("agi_arg_1", str(placed.attempt))
+        ])  # fmt: skip
+        assert "HOTLINE_QUEUE" not in t.variables  # not the unknown-script fallback
+        assert "hotline/survey-thanks" in t.files
+        assert attempt_of(engine, placed).outcome is AttemptOutcome.COMPLETED
+    finally:
+        server.shutdown()
+        server.server_close()
