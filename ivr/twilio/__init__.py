@@ -11,6 +11,7 @@ call (``Call.flow_state``) between two of them. The Asterisk adapter
 | `services.py`   | the decisions: what each webhook does, and the fail-safe       |
 | `turn.py`       | one webhook of one call: a flow step, its record, its state    |
 | `endings.py`    | after the flow: queue result, on-call result, status callbacks |
+| `outbound.py`   | the hotline's own calls: surveys, notices (``/twilio/outbound``) |
 | `webhook.py`    | what Twilio posts, read as the flow's events (no I/O)          |
 | `twiml.py`      | the flow's actions as TwiML (no I/O)                           |
 | `store.py`      | what is kept between two webhooks (no I/O)                     |
