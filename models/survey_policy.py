@@ -322,8 +322,9 @@ def record_answers(
     now: dt.datetime,
     settings: SurveySettings | None = None,
 ) -> SurveyResponse:
-    """Keep the answers ``attempt`` got so far (one response per attempt; None: a person's
-    callback) and escalate a dissatisfied one.
+    """Keep the answers ``attempt`` got so far (one response per attempt, updated as the
+    answers come) and escalate a dissatisfied one. ``attempt`` None: answers a person took
+    down on a call of their own, a new response each time.
 
     Any score ≤ 2 or ``solved`` False: a SUPERVISOR_FOLLOW_UP task due in 24 h (once per
     job); ``solved`` False also reopens the work order for rework (once per job).
@@ -356,13 +357,13 @@ def record_answers(
 def _response_for(
     session: Session, job: OutboundJob, attempt: OutboundAttempt | None, now: dt.datetime
 ) -> SurveyResponse:
-    """The attempt's response (a person's callback: the job's one without an attempt)."""
-    query = select(SurveyResponse).where(SurveyResponse.job_id == job.id)
+    """The attempt's response so far; a person's call (no attempt): a new one each time."""
+    response = None
     if attempt is not None:
-        query = query.where(SurveyResponse.attempt_id == attempt.id)
-    else:
-        query = query.where(SurveyResponse.attempt_id.is_(None))
-    response = session.scalars(query).first()
+        query = select(SurveyResponse).where(
+            SurveyResponse.job_id == job.id, SurveyResponse.attempt_id == attempt.id
+        )
+        response = session.scalars(query).first()
     if response is None:
         order = session.get(WorkOrder, job.work_order_id) if job.work_order_id else None
         response = SurveyResponse(

@@ -335,12 +335,18 @@ def test_a_score_outside_1_to_5_is_refused(session: Session, job: OutboundJob, s
         record_answers(session, job, dial(session, job, NOW), attitude=score, now=NOW)
 
 
-def test_a_persons_callback_records_answers_without_an_attempt(
+def test_each_call_by_a_person_is_a_response_of_its_own(
     session: Session, estate: PolicyEstate, job: OutboundJob
 ) -> None:
     first = record_answers(session, job, None, timeliness=5, now=NOW)
     again = record_answers(session, job, None, attitude=1, now=NOW + MIN)
-    assert first.id == again.id and (again.timeliness, again.attitude) == (5, 1)
+    assert first.id != again.id and (first.attempt_id, again.attempt_id) == (None, None)
+    assert (first.timeliness, first.attitude, again.timeliness, again.attitude) == (
+        5,
+        None,
+        None,
+        1,
+    )
     assert [t.kind for t in estate.tasks()] == [TaskKind.SUPERVISOR_FOLLOW_UP]
 
 
