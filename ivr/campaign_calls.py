@@ -95,9 +95,17 @@ def context(session: Session, attempt: OutboundAttempt, job: OutboundJob) -> Out
         subject=_subject(session, job, community),
         message=str(payload.get("message") or (campaign.message if campaign else "")),
         recording=str(payload.get("recording") or ""),
-        amount=str(payload.get("amount") or ""),
+        amount=_amount(payload),
         due=str(payload.get("due") or payload.get("due_date") or ""),
     )
+
+
+def _amount(payload: dict[str, object]) -> str:
+    """What is owed, in yuan: ``amount`` as written, or ``amount_cents`` (the console's)."""
+    cents = payload.get("amount_cents")
+    if isinstance(cents, int) and not isinstance(cents, bool) and cents > 0:
+        return f"{cents // 100}.{cents % 100:02d}"
+    return str(payload.get("amount") or "")
 
 
 def _subject(session: Session, job: OutboundJob, community: Community) -> Subject | None:

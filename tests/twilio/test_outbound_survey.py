@@ -292,6 +292,16 @@ def test_a_fee_reminder_says_the_amount_and_due_date(twilio: Twilio, engine: Eng
 
 
 @pytest.mark.usefixtures("hooks")
+def test_a_fee_reminder_from_the_console_says_the_amount_in_cents(
+    twilio: Twilio, engine: Engine
+) -> None:
+    payload = {"campaign": "十二月催缴", "amount_cents": 86050}
+    placed = placed_call(engine, purpose=JobPurpose.FEE_REMINDER, payload=payload, language="en")
+    phone = answered(twilio, placed)
+    assert "The amount due is 860.5 yuan. Please pay it soon." in phone.words
+
+
+@pytest.mark.usefixtures("hooks")
 def test_a_senior_care_family_asks_to_be_called(twilio: Twilio, engine: Engine) -> None:
     placed = placed_call(engine, purpose=JobPurpose.SENIOR_CARE, language="en")
     phone = answered(twilio, placed)
