@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from typing import TypeVar
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -53,6 +54,7 @@ from models.survey_policy import after_attempt, calling_window, may_call
 
 log = logging.getLogger(__name__)
 
+_Row = TypeVar("_Row", Community, Resident)
 CLAIM_LOCK = 0x686F746C696E65  # "hotline": the advisory lock every dialer's claim takes
 
 
@@ -111,9 +113,15 @@ def claim(
     room = min(batch, max_calls - in_progress(session))
     taken: list[tuple[OutboundJob, OutboundAttempt]] = []
     if room > 0:
-        for job in session.scalars(due_jobs(now, room * 2)).all():
-            if len(taken) < room and _callable(session, job, now):
-                taken.append((job, _take(session, job, dialer, now=now, lease=lease)))
+        jobs = session.scalars(due_jobs(now, room * 2)).all()
+        places = _by_id(session, Community, {j.community_id for j in jobs})
+        people = _by_id(session, Resident, {j.resident_id for j in jobs if j.resident_id})
+        with session.no_autoflush:  # one UPDATE and one INSERT for the round, not one a job
+            for job in jobs:
+                place, who = places[job.community_id], people.get(job.resident_id or 0)
+                if len(taken) < room and _callable(job, place, who, now):
+                    taken.append((job, _take(job, dialer, now=now, lease=lease)))
+                    session.add(taken[-1][1])
     session.flush()  # the attempts' ids, in one INSERT … RETURNING where the database can
     claims = [
         Claim(job.id, attempt.id, attempt.seq, job.purpose, job.number, job.language, dialer)
@@ -123,9 +131,17 @@ def claim(
     return claims
 
 
-def _callable(session: Session, job: OutboundJob, now: dt.datetime) -> bool:
+def _by_id(session: Session, model: type[_Row], ids: set[int]) -> dict[int, _Row]:
+    """Rows of ``model`` by id, in one SELECT."""
+    if not ids:
+        return {}
+    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
+
+
+def _callable(
+    job: OutboundJob, community: Community, resident: Resident | None, now: dt.datetime
+) -> bool:
     """Inside calling hours and allowed to call; otherwise the job is moved on."""
-    community = session.get_one(Community, job.community_id)
     try:
         opens = calling_window(community, now)
     except ValueError as exc:  # no calling hours at all: a person must look
@@ -135,7 +151,6 @@ def _callable(session: Session, job: OutboundJob, now: dt.datetime) -> bool:
     if opens > now:
         job.next_attempt_at = opens  # 免打扰: not before the hours open again
         return False
-    resident = session.get(Resident, job.resident_id) if job.resident_id else None
     if not may_call(resident, job.purpose):
         job.status = JobStatus.OPTED_OUT
         log.info("job %s: the resident may not be called (%s); opted out", job.id, job.purpose)
@@ -143,18 +158,14 @@ def _callable(session: Session, job: OutboundJob, now: dt.datetime) -> bool:
     return True
 
 
-def _take(
-    session: Session, job: OutboundJob, dialer: str, *, now: dt.datetime, lease: float
-) -> OutboundAttempt:
+def _take(job: OutboundJob, dialer: str, *, now: dt.datetime, lease: float) -> OutboundAttempt:
     seq = job.attempts + 1  # (job_id, seq) unique: a second claim could not insert it
     job.status = JobStatus.CALLING
     job.claimed_by = dialer
     job.claimed_until = now + dt.timedelta(seconds=lease)
     job.attempts += 1
     job.updated_at = now
-    attempt = OutboundAttempt(job_id=job.id, seq=seq, dialer=dialer, created_at=now)
-    session.add(attempt)
-    return attempt
+    return OutboundAttempt(job_id=job.id, seq=seq, dialer=dialer, created_at=now)
 
 
 def record_placed(

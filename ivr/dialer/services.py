@@ -82,6 +82,7 @@ class Dialer:
     claim_seconds: float = 60.0
     call_seconds: float = 1800.0
     retry_seconds: float = 60.0
+    sweep_seconds: float = 5.0  # how often this dialer looks for lapsed claims
     machine_detection: MachineDetection = MachineDetection.ENABLE
     clock: Callable[[], dt.datetime] = utcnow
 
@@ -92,17 +93,21 @@ class Dialer:
 
     def __post_init__(self) -> None:
         self.paused_until: dt.datetime | None = None  # the provider was unavailable
+        self.swept_at: dt.datetime | None = None
 
     def run_once(self) -> list[Claim]:
-        """Sweep, claim, place; the claims this round placed (or tried to)."""
-        self.sweep()
-        if self.paused_until is not None and self.clock() < self.paused_until:
+        """Sweep (every ``sweep_seconds``), claim, place; the claims of this round."""
+        now = self.clock()
+        if self.swept_at is None or now - self.swept_at >= dt.timedelta(seconds=self.sweep_seconds):
+            self.swept_at = now
+            self.sweep()
+        if self.paused_until is not None and now < self.paused_until:
             return []
         with self.sessions() as session:
             claims = claim(
                 session,
                 self.name,
-                now=self.clock(),
+                now=now,
                 max_calls=self.max_calls,
                 batch=self.batch,
                 lease=self.claim_seconds,
@@ -174,14 +179,19 @@ class DialerThread(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        while not self._stop_event.is_set():
-            busy = False
-            try:
-                busy = bool(self.dialer.run_once())
-            except Exception:  # a bad round must not stop dialling
-                log.exception("dialer round failed")
-            if not busy:
-                self._stop_event.wait(self.interval)
+        try:
+            while not self._stop_event.is_set():
+                busy = False
+                try:
+                    busy = bool(self.dialer.run_once())
+                except Exception:  # a bad round must not stop dialling
+                    log.exception("dialer round failed")
+                if not busy:
+                    self._stop_event.wait(self.interval)
+        finally:
+            close = getattr(self.dialer.provider, "close", None)
+            if callable(close):  # the AMI session, Twilio's pooled connections
+                close()
 
     def stop(self) -> None:
         self._stop_event.set()
