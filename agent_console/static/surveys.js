@@ -1,10 +1,31 @@
-/* Campaigns: the progress page asks progress.json every few seconds and redraws its
+/* Follow-up tasks: "Show number" asks the server for the whole number to call (audited)
+ * and shows it in place of the masked one.
+ *
+ * Campaigns: the progress page asks progress.json every few seconds and redraws its
  * figures ([data-field], [data-status], the bar). When a request fails, a warning says
  * since when the figures are stale; it goes when a request works again. Polling stops
  * once the campaign is finished or cancelled and no job is open.
  */
 (function () {
   "use strict";
+  var csrf = document.querySelector('meta[name="csrf-token"]');
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button.show-number") : null;
+    if (!button) { return; }
+    fetch(button.getAttribute("data-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"X-CSRFToken": csrf ? csrf.getAttribute("content") : "", "Accept": "application/json"}
+    }).then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (data) {
+        var shown = button.parentNode.querySelector(".number");
+        if (shown) { shown.textContent = data.number; }
+        button.hidden = true;
+      })
+      .catch(function () { button.disabled = true; });
+  });
+
   var box = document.getElementById("campaign-progress");
   if (!box) { return; }
   var url = box.getAttribute("data-url");

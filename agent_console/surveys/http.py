@@ -28,12 +28,13 @@ from agent_console.auth import (
     role_required,
 )
 from agent_console.auth.access import readers
+from agent_console.privacy import may_unmask, record_unmask
 from agent_console.surveys import campaigns as campaign_service
 from agent_console.surveys import labels, services
 from agent_console.surveys.exceptions import FormRejected
 from agent_console.work_orders.services import local_text, remaining_text
 from models.base import utcnow
-from models.outbound import Campaign, FollowUpTask
+from models.outbound import Campaign, FollowUpTask, OutboundJob
 from models.staff import Agent, AgentRole
 from models.work_orders import Team, Technician
 
@@ -109,6 +110,24 @@ def take(task_id: int) -> ResponseReturnValue:
         session.commit()
         flash(_("Task taken."))
     return redirect(url_for(".tasks", _anchor=f"task-{task_id}"), 303)
+
+
+@bp.post("/tasks/<int:task_id>/number")
+@login_required
+def number(task_id: int) -> ResponseReturnValue:
+    """The whole number to call for a task: for the agent who took the manual callback, or a
+    supervisor; audited (the lists show it masked)."""
+    me = _me()
+    with _writer() as session:
+        task = _task(session, task_id)
+        job = session.get(OutboundJob, task.job_id) if task.job_id else None
+        if job is None:
+            abort(404)
+        if task.assigned_agent_id != me.id and not may_unmask(me):
+            abort(403)
+        record_unmask(session, me, "follow_up_task", task.id, job_id=job.id)
+        session.commit()
+        return jsonify(number=job.number)
 
 
 @bp.post("/tasks/<int:task_id>/outcome")

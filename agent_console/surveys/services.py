@@ -177,6 +177,9 @@ def record_outcome(
         and job.purpose is JobPurpose.SURVEY
     ):
         response = _answers_by_hand(session, job, answers, now)
+    if task.kind is TaskKind.MANUAL_CALLBACK and result == "reached" and job is not None:
+        if job.status is JobStatus.MANUAL:
+            job.status = JobStatus.COMPLETED  # the person's call did the job
     task.status = TaskStatus.DONE
     task.outcome = f"[{result}] {note}".strip()
     task.done_by, task.done_at = agent.id, now

@@ -10,7 +10,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from models import AuditLog, WorkOrder
-from models.outbound import FollowUpTask, SurveyResponse, TaskKind, TaskStatus
+from models.outbound import (
+    FollowUpTask,
+    JobStatus,
+    OutboundJob,
+    SurveyResponse,
+    TaskKind,
+    TaskStatus,
+)
 from models.work_orders import Status
 from tests.console.surveys.conftest import Surveyed, agent_id, as_agent_in, fetch
 
@@ -232,3 +239,46 @@ def test_the_tasks_page_in_chinese(client: FlaskClient, surveyed: Surveyed) -> N
 
     assert "回访任务" in page and "人工回访" in page and "客服主管第二次回访" in page
     assert "已超时" in page
+
+
+def test_the_agent_who_took_a_callback_sees_its_whole_number_audited(
+    client: FlaskClient, engine: Engine, surveyed: Surveyed
+) -> None:
+    token = as_agent_in(client, "agent1")
+    path = f"/console/tasks/{surveyed.manual_task}/number"
+    headers = {"X-CSRFToken": token}
+
+    assert client.post(path, headers=headers).status_code == 403  # not taken yet
+    assert 'class="show-number"' not in client.get("/console/tasks/").get_data(as_text=True)
+    client.post(f"/console/tasks/{surveyed.manual_task}/take", data={"csrf_token": token})
+    assert 'class="show-number"' in client.get("/console/tasks/").get_data(as_text=True)
+
+    response = client.post(path, headers=headers)
+
+    assert response.get_json() == {"number": "+8613800138000"}
+    agent1 = agent_id(engine, "agent1")
+    with Session(engine) as s:
+        logged = s.scalars(select(AuditLog).where(AuditLog.action == "unmask")).one()
+        assert (logged.subject_type, logged.subject_id) == (
+            "follow_up_task",
+            str(surveyed.manual_task),
+        )
+        assert logged.agent_id == agent1
+    assert client.post(path).status_code == 400  # no CSRF token
+    assert (
+        client.post(f"/console/tasks/{surveyed.sh02_task}/number", headers=headers).status_code
+        == 404
+    )
+
+
+def test_a_reached_manual_callback_completes_its_job(
+    client: FlaskClient, engine: Engine, surveyed: Surveyed
+) -> None:
+    token = as_agent_in(client, "agent1")
+    form = {"csrf_token": token, "result": "reached", "outcome": "已回访"}
+
+    client.post(f"/console/tasks/{surveyed.manual_task}/outcome", data=form)
+
+    assert fetch(engine, OutboundJob, surveyed.manual_job).status is JobStatus.COMPLETED  # type: ignore[attr-defined]
+    page = client.get("/console/surveys/").get_data(as_text=True)
+    assert f'data-job-id="{surveyed.manual_job}"' not in page  # no longer pending
