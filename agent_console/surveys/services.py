@@ -259,6 +259,7 @@ class JobRow:
     resident: str
     number: str  # masked
     last: OutboundAttempt | None
+    timezone: str
 
 
 def list_jobs(
@@ -266,7 +267,8 @@ def list_jobs(
 ) -> tuple[list[JobRow], bool]:
     """A page of jobs (those needing attention first: manual, then by next attempt)."""
     query = filters.where(
-        select(OutboundJob, WorkOrder, Resident)
+        select(OutboundJob, WorkOrder, Resident, Community.timezone)
+        .join(Community, Community.id == OutboundJob.community_id)
         .outerjoin(WorkOrder, WorkOrder.id == OutboundJob.work_order_id)
         .outerjoin(Resident, Resident.id == OutboundJob.resident_id),
         scope,
@@ -279,8 +281,8 @@ def list_jobs(
     ).all()
     last = last_attempts(session, [job.id for job, *_ in rows[:PAGE]])
     found = [
-        JobRow(job, order, r.name if r else "", shown_number(job.number), last.get(job.id))
-        for job, order, r in rows[:PAGE]
+        JobRow(job, order, r.name if r else "", shown_number(job.number), last.get(job.id), tz)
+        for job, order, r, tz in rows[:PAGE]
     ]
     return found, len(rows) > PAGE
 

@@ -3,7 +3,9 @@ the caller's card's last survey."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
@@ -12,6 +14,10 @@ from sqlalchemy.orm import Session
 from models.outbound import JobPurpose, JobStatus, SurveyResponse
 from models.work_orders import Team, Technician
 from tests.console.surveys.conftest import HOUR, NOW, Places, Surveyed, as_agent_in, job
+
+
+def local(when: dt.datetime) -> str:
+    return when.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
 
 
 def jobs_listed(page: str) -> list[int]:
@@ -27,6 +33,7 @@ def test_the_list_shows_pending_and_manual_jobs_manual_first(
 
     assert jobs_listed(page) == [surveyed.manual_job, surveyed.scheduled_job]
     assert "3/3" in page and "No answer" in page and "Manual callback" in page
+    assert local(NOW + 24 * HOUR) in page  # due by, in the community's time
     assert "+86 138****8000" in page and "13800138000" not in page
 
 
@@ -98,7 +105,7 @@ def test_another_communitys_technician_is_not_found(
 
 
 def test_the_work_order_page_shows_its_surveys_attempts_answers_and_tasks(
-    client: FlaskClient, surveyed: Surveyed
+    client: FlaskClient, places: Places, surveyed: Surveyed
 ) -> None:
     as_agent_in(client, "agent1")
 
@@ -111,6 +118,7 @@ def test_the_work_order_page_shows_its_surveys_attempts_answers_and_tasks(
     assert f'data-response-id="{surveyed.response}"' in section and "师傅态度不好" in section
     assert f'data-task-id="{surveyed.manual_task}"' in section
     assert f'data-task-id="{surveyed.supervisor_task}"' in section
+    assert f'href="/console/surveys/technicians/{places.technician}"' in section
 
 
 def test_the_work_order_page_in_chinese(client: FlaskClient, surveyed: Surveyed) -> None:
