@@ -221,11 +221,17 @@ def end_attempt(
 
     False when the attempt had already ended (the policy is idempotent per attempt).
     """
-    attempt = session.get(OutboundAttempt, attempt_id)
-    if attempt is None or attempt.outcome is not AttemptOutcome.PLACED:
+    job_id = session.scalar(select(OutboundAttempt.job_id).where(OutboundAttempt.id == attempt_id))
+    if job_id is None:
         session.rollback()
         return False
-    job = session.get_one(OutboundJob, attempt.job_id, with_for_update=True)
+    # The job's row lock first (as every writer of a job takes it), then the attempt as it
+    # is now: a second report of the same ending waits here and then finds it ended.
+    job = session.get_one(OutboundJob, job_id, with_for_update=True)
+    attempt = session.get_one(OutboundAttempt, attempt_id, populate_existing=True)
+    if attempt.outcome is not AttemptOutcome.PLACED:
+        session.rollback()
+        return False
     after_attempt(session, job, attempt, outcome, now=now)
     session.commit()
     return True
