@@ -96,7 +96,7 @@ def sample_home_services(
     if earlier:
         return earlier
     served = households(orders)
-    cases = AlwaysCases(session, rules)
+    cases = AlwaysCases(session, rules, ZoneInfo(community.timezone or "Asia/Shanghai"))
     always = {key: found for key in served if (found := cases.of_household(served[key]))}
     rest = sorted(key for key in served if key not in always)
     picked = rng.sample(rest, min(rules.sample_size(len(served)), len(rest)))
@@ -131,9 +131,10 @@ def _earlier_jobs(session: Session, orders: list[WorkOrder]) -> list[OutboundJob
 class AlwaysCases:
     """Which always-call cases an order has (technicians' answers cached)."""
 
-    def __init__(self, session: Session, rules: SurveySettings) -> None:
+    def __init__(self, session: Session, rules: SurveySettings, zone: ZoneInfo) -> None:
         self.session = session
         self.rules = rules
+        self.zone = zone  # the community's: a start date is a local date
         self._technicians: dict[int, Technician | None] = {}
 
     def of_household(self, orders: list[WorkOrder]) -> tuple[WorkOrder, list[str]] | None:
@@ -168,7 +169,7 @@ class AlwaysCases:
         return self._technicians[technician_id]
 
     def _new(self, started: dt.date, done: dt.datetime) -> bool:
-        return (done.date() - started).days < self.rules.new_staff_days
+        return (done.astimezone(self.zone).date() - started).days < self.rules.new_staff_days
 
     def _complained(self, technician_id: int, before: dt.datetime) -> bool:
         """A complaint naming the technician lately, or their last answer dissatisfied."""

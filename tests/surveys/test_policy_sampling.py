@@ -226,3 +226,23 @@ def test_a_sampled_survey_is_due_within_a_week_inside_calling_hours(
     )
     assert job.due_by == late_evening + 7 * DAY
     assert job.next_attempt_at == dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC)  # 09:00
+
+
+@pytest.mark.parametrize(
+    ("started", "new"), [(dt.date(2026, 8, 18), True), (dt.date(2026, 8, 17), False)]
+)
+def test_new_staff_means_fewer_than_90_local_days_before_the_service(
+    session: Session, served: Served, estate: PolicyEstate, started: dt.date, new: bool
+) -> None:
+    tech = Technician(team_id=estate.team.id, name="新人", started_on=started)
+    session.add(tech)
+    session.flush()
+    just_after_midnight = dt.datetime(2026, 11, 14, 16, 30, tzinfo=dt.UTC)  # 15 Nov, 00:30
+    [order] = served.households(1, at=just_after_midnight, technician_id=tech.id)
+    settings = SurveySettings(sample_tiers=((0, 0),))  # no random sample: only the cases
+    jobs = sample_home_services(
+        session, estate.sh01, NOVEMBER, now=NOW, rng=random.Random(1), settings=settings
+    )
+    assert [(j.work_order_id, j.payload["always"]) for j in jobs] == (
+        [(order.id, ["new_staff"])] if new else []
+    )
