@@ -193,5 +193,8 @@ class DialerThread(threading.Thread):
             if callable(close):  # the AMI session, Twilio's pooled connections
                 close()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the round in progress (at most one second of calls), and wait for it."""
         self._stop_event.set()
+        if self.ident is not None and self is not threading.current_thread():
+            self.join(timeout)

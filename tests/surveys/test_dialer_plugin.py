@@ -85,3 +85,37 @@ def test_the_daemons_dialer_rings_the_simulator_until_stopped(
     assert len(rings.placed) == 2
     thread.join(3)
     assert not thread.is_alive()  # closing the daemons stopped it
+
+
+def test_hotline_dialer_runs_the_dialer_until_interrupted(
+    tmp_path: Path, engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    from click.testing import CliRunner
+
+    from hotline.cli import cli
+
+    with session_factory(engine)() as session:
+        add_jobs(session, community(session, always=True), 1, now=utcnow())
+    placed: list[int] = []
+
+    def wait(daemons: Daemons) -> None:  # Ctrl-C once the dialer has placed its call
+        assert daemons.dialer is not None
+        rings = daemons.dialer.dialer.provider
+        assert isinstance(rings, RecordingProvider)
+        deadline = time.monotonic() + 10
+        while not rings.placed and time.monotonic() < deadline:
+            time.sleep(0.05)
+        placed.append(len(rings.placed))
+
+    monkeypatch.setattr(Daemons, "wait", wait)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        result = CliRunner().invoke(
+            cli, ["dialer"], env={"HOTLINE_DATABASE_URL": db_url, "HOTLINE_DATA_DIR": str(tmp_path)}
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 0, result.output
+    assert "through simulator" in result.output and placed == [1]
