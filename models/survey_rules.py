@@ -6,7 +6,7 @@
 - :func:`calling_window`: the first moment at or after a time inside a community's
   calling hours (local time, quiet days skipped).
 - :func:`may_call`: a resident's do-not-call and survey opt-out.
-- :func:`contact_for`: whom to call about a work order, on which number, in which language.
+- :func:`contacts_for`: whom to call about work orders, on which number, in which language.
 """
 
 from __future__ import annotations
