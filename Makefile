@@ -2,6 +2,8 @@
 #   make run   — the hotline on its embedded defaults (SQLite, one process)
 #   make test  — every test, on SQLite and PostgreSQL
 PYTHON ?= python3
+# Two test processes (pytest-xdist): the CI machine has 2 cores. PYTEST_ARGS= runs serially.
+PYTEST_ARGS ?= -n 2
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed

@@ -9,6 +9,8 @@ from flask import Flask
 from hotline.bus import EventBus, make_bus
 from hotline.config import Config, load_config
 from models.db import make_engine, session_factory
+from models.survey_rules import configure as configure_surveys
+from models.survey_rules import settings_from_config
 
 
 def create_app(
@@ -33,6 +35,7 @@ def create_app(
     app.extensions["hotline.engine"] = engine
     app.extensions["hotline.sessions"] = session_factory(engine)
     app.extensions["hotline.bus"] = bus if bus is not None else make_bus(hotline_config)
+    configure_surveys(settings_from_config(hotline_config))  # survey rules the config asks for
 
     from agent_console import auth, desk, health, layout, simulator, wallboard, work_orders
     from ivr.outbound import make_provider

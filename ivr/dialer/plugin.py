@@ -20,6 +20,7 @@ from ivr.outbound.pacing import Pacer
 from ivr.outbound.recording import RecordingProvider
 from ivr.outbound.services import PacedProvider, make_provider
 from models.db import session_factory
+from models.survey_rules import configure, settings_from_config
 
 OUTBOUND = "hotline.outbound"  # the web app's outbound provider (ivr.dispatch.plugin)
 KINDS = ("twilio", "asterisk", "simulator")
@@ -87,5 +88,6 @@ def _provider(config: Config, dialer: Dialer, app: Flask | None) -> Provider:
 def build_thread(
     config: Config, engine: Engine, *, app: Flask | None = None, interval: float = 1.0
 ) -> DialerThread:
-    """The dialer's thread, not yet started."""
+    """The dialer's thread, not yet started; the survey rules from ``config``."""
+    configure(settings_from_config(config))
     return DialerThread(build_dialer(config, engine, app=app), interval)

@@ -39,6 +39,7 @@ from ivr.outbound.exceptions import CallRejected, OutboundError
 from ivr.outbound.pacing import Pacer
 from models import utcnow
 from models.outbound import AttemptOutcome, JobPurpose
+from models.survey_policy import expire_overdue
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +127,17 @@ class Dialer:
                 release(session, found, now=self.clock(), retry=self.retry_seconds)
 
     def sweep(self) -> list[int]:
-        """End the attempts of lapsed claims (see :func:`ivr.dialer.claims.sweep_lapsed`)."""
+        """End the attempts of lapsed claims (see :func:`ivr.dialer.claims.sweep_lapsed`),
+        and hand surveys whose deadline passed uncalled to people (a manual callback task:
+        the callback rate target is 100%)."""
         with self.sessions() as session:
-            return sweep_lapsed(session, now=self.clock())
+            ended = sweep_lapsed(session, now=self.clock())
+        with self.sessions() as session:
+            handed = expire_overdue(session, now=self.clock())
+            session.commit()
+        if handed:
+            log.info("%d survey(s) past their deadline handed to people", len(handed))
+        return ended
 
     def call_for(self, found: Claim) -> OutboundCall:
         """What the provider is asked for one claim."""

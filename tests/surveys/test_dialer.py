@@ -307,3 +307,20 @@ def test_the_pacer_spaces_the_calls_of_a_round(
     assert dialer.batch == 2  # one second of the rate per round
     assert len(dialer.run_once()) == 2
     assert waits == [0.5]  # the second call waited half a second
+
+
+def test_the_sweep_hands_a_survey_never_called_by_its_deadline_to_a_person(
+    session: Session, make_dialer: Callable[..., Dialer], clock: Clock
+) -> None:
+    [job_id] = add_jobs(session, community(session), 1)
+    dialer = make_dialer(RecordingProvider())
+    clock.advance(days=3)  # the dialer was down past the survey's deadline
+
+    dialer.sweep()
+
+    job = _job(session, job_id)
+    assert (job.status, job.attempts) == (JobStatus.MANUAL, 0)
+    tasks = session.scalars(select(FollowUpTask).where(FollowUpTask.job_id == job_id)).all()
+    assert [t.kind.value for t in tasks] == ["manual_callback"]
+    session.commit()
+    assert dialer.run_once() == []  # and the dialer does not call it any more
