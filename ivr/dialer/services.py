@@ -27,10 +27,14 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import random
 import socket
 import threading
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ivr.dialer.claims import Claim, claim, end_attempt, record_placed, release, sweep_lapsed
@@ -38,8 +42,9 @@ from ivr.outbound.calls import MachineDetection, OutboundCall, Provider, Purpose
 from ivr.outbound.exceptions import CallRejected, OutboundError
 from ivr.outbound.pacing import Pacer
 from models import utcnow
+from models.estate import Community
 from models.outbound import AttemptOutcome, JobPurpose
-from models.survey_policy import expire_overdue
+from models.survey_policy import expire_overdue, sample_home_services
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +100,7 @@ class Dialer:
     def __post_init__(self) -> None:
         self.paused_until: dt.datetime | None = None  # the provider was unavailable
         self.swept_at: dt.datetime | None = None
+        self.sampled_on: dt.date | None = None  # the day the monthly sample was last checked
 
     def run_once(self) -> list[Claim]:
         """Sweep (every ``sweep_seconds``), claim, place; the claims of this round."""
@@ -137,7 +143,36 @@ class Dialer:
             session.commit()
         if handed:
             log.info("%d survey(s) past their deadline handed to people", len(handed))
+        if self.sampled_on != self.clock().date():
+            self.sampled_on = self.clock().date()
+            self.sample_last_month()
         return ended
+
+    def sample_last_month(self) -> int:
+        """Home services (居家服务): each community's monthly sample of the households served
+        last month, in its own time zone; surveys made; nothing new once a month is sampled.
+
+        The draw is seeded by community and month, so dialers racing on one month draw the
+        same households; the loser's duplicate insert is rolled back.
+        """
+        now, made = self.clock(), 0
+        with self.sessions() as session:
+            communities = list(session.scalars(select(Community)))
+        for community in communities:
+            first = now.astimezone(ZoneInfo(community.timezone)).date().replace(day=1)
+            month = (first - dt.timedelta(days=1)).replace(day=1)
+            rng = random.Random(f"{community.code}-{month:%Y-%m}")
+            with self.sessions() as session:
+                try:
+                    jobs = sample_home_services(
+                        session, session.merge(community), month, now=now, rng=rng
+                    )
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()  # another dialer sampled it at the same moment
+                    continue
+            made += len(jobs)
+        return made
 
     def call_for(self, found: Claim) -> OutboundCall:
         """What the provider is asked for one claim."""

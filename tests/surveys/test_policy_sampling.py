@@ -7,12 +7,16 @@ import datetime as dt
 import random
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from ivr.dialer.services import Dialer
+from ivr.outbound.pacing import Pacer
+from ivr.outbound.recording import RecordingProvider
 from models import (
     Building,
     Category,
+    JobPurpose,
     JobStatus,
     OutboundJob,
     Status,
@@ -21,6 +25,7 @@ from models import (
     Unit,
     WorkOrder,
 )
+from models.db import session_factory
 from models.survey_policy import SurveySettings, sample_home_services
 from models.survey_sampling import month_bounds
 from tests.surveys.policy_estate import DAY, NOW, PolicyEstate
@@ -246,3 +251,25 @@ def test_new_staff_means_fewer_than_90_local_days_before_the_service(
     assert [(j.work_order_id, j.payload["always"]) for j in jobs] == (
         [(order.id, ["new_staff"])] if new else []
     )
+
+
+def test_the_dialer_samples_last_month_once_in_its_daily_sweep(
+    session: Session, engine: Engine, served: Served
+) -> None:
+    served.households(10)  # 10 households in November: 30%, 3 surveys
+    session.commit()
+    clock = [NOW]  # 2 December
+    dialer = Dialer(
+        sessions=session_factory(engine),
+        provider=RecordingProvider(),
+        pacer=Pacer(1000.0),
+        clock=lambda: clock[0],
+    )
+
+    dialer.sweep()
+    clock[0] += dt.timedelta(days=1)
+    dialer.sweep()  # the next day: November again, nothing new
+
+    session.expire_all()
+    jobs = session.scalars(select(OutboundJob).where(OutboundJob.purpose == JobPurpose.SURVEY))
+    assert sorted(j.payload["month"] for j in jobs) == ["2026-11"] * 3
