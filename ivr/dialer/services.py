@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,7 +43,14 @@ from ivr.outbound.exceptions import CallRejected, OutboundError
 from ivr.outbound.pacing import Pacer
 from models import utcnow
 from models.estate import Community
-from models.outbound import AttemptOutcome, JobPurpose
+from models.outbound import (
+    AttemptOutcome,
+    Campaign,
+    CampaignStatus,
+    JobPurpose,
+    JobStatus,
+    OutboundJob,
+)
 from models.survey_policy import expire_overdue, sample_home_services
 
 log = logging.getLogger(__name__)
@@ -140,6 +147,7 @@ class Dialer:
             ended = sweep_lapsed(session, now=self.clock())
         with self.sessions() as session:
             handed = expire_overdue(session, now=self.clock())
+            finish_campaigns(session, now=self.clock())
             session.commit()
         if handed:
             log.info("%d survey(s) past their deadline handed to people", len(handed))
@@ -212,6 +220,25 @@ class Dialer:
             return False
         with self.sessions() as session:
             return end_attempt(session, attempt_id, outcome, now=self.clock())
+
+
+def finish_campaigns(session: Session, *, now: dt.datetime) -> int:
+    """Running campaigns with nothing left to call become finished; how many."""
+    open_jobs = (
+        select(OutboundJob.id)
+        .where(
+            OutboundJob.campaign_id == Campaign.id,
+            OutboundJob.status.in_((JobStatus.SCHEDULED, JobStatus.CALLING)),
+        )
+        .exists()
+    )
+    done = session.execute(
+        update(Campaign)
+        .where(Campaign.status == CampaignStatus.RUNNING, ~open_jobs)
+        .values(status=CampaignStatus.FINISHED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 class DialerThread(threading.Thread):

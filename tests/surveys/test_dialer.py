@@ -324,3 +324,31 @@ def test_the_sweep_hands_a_survey_never_called_by_its_deadline_to_a_person(
     assert [t.kind.value for t in tasks] == ["manual_callback"]
     session.commit()
     assert dialer.run_once() == []  # and the dialer does not call it any more
+
+
+def test_a_running_campaign_with_nothing_left_to_call_is_finished_by_the_sweep(
+    session: Session, make_dialer: Callable[..., Dialer], clock: Clock
+) -> None:
+    place = community(session)
+    done, busy = (
+        Campaign(
+            community_id=place.id,
+            purpose=JobPurpose.NOTICE,
+            name=name,
+            status=CampaignStatus.RUNNING,
+        )
+        for name in ("停水通知", "停电通知")
+    )
+    session.add_all([done, busy])
+    session.commit()
+    [finished] = add_jobs(session, place, 1, campaign_id=done.id, purpose=JobPurpose.NOTICE)
+    add_jobs(session, place, 1, campaign_id=busy.id, purpose=JobPurpose.NOTICE)
+    _job(session, finished).status = JobStatus.COMPLETED
+    session.commit()
+
+    make_dialer(RecordingProvider()).sweep()
+
+    session.expire_all()
+    assert session.get_one(Campaign, done.id).status is CampaignStatus.FINISHED
+    assert session.get_one(Campaign, done.id).finished_at == NOW
+    assert session.get_one(Campaign, busy.id).status is CampaignStatus.RUNNING
