@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from ivr import calls, flow
 from ivr.recorder import CallRecorder, replay_spool
-from ivr.speakable import address_pieces, all_pieces, pieces
 from models import Call, CallEvent, Category, Direction, ResidentRole, Status, create_work_order
 from models.db import make_engine, session_factory
 from tests import factories
@@ -153,59 +152,6 @@ def test_room_in_two_entrances_needs_the_entrance_digit(session: Session) -> Non
     ).data["unit_id"]
     assert ask("0101") is None
     assert ask("20101") == two.id
-
-
-def test_values_are_spoken_from_pieces() -> None:
-    assert address_pieces("3栋2单元1502") == [
-        "digit.3",
-        "word.building",
-        "digit.2",
-        "word.entrance",
-        "digit.1",
-        "digit.5",
-        "digit.0",
-        "digit.2",
-        "word.room",
-    ]
-    say = flow.Say("self_service.offer", {"work_order": "SH01-2026-000123"})
-    assert pieces(say) == [
-        "self_service.offer",
-        "char.S",
-        "char.H",
-        "digit.0",
-        "digit.1",
-        "digit.2",
-        "digit.0",
-        "digit.2",
-        "digit.6",
-        "digit.0",
-        "digit.0",
-        "digit.0",
-        "digit.1",
-        "digit.2",
-        "digit.3",
-    ]
-    hours = flow.Say("hours.closed", {"open": "08:30", "close": "18:00"})
-    assert pieces(hours) == [
-        "hours.closed",
-        "number.8",
-        "word.hour",
-        "number.30",
-        "word.minute",
-        "number.18",
-        "word.hour",
-    ]
-    greet = flow.Say("greeting.morning", {"community": "阳光花园"})
-    assert pieces(greet, "SH01") == ["greeting.morning", "community.SH01"]
-
-
-def test_every_piece_a_value_can_produce_is_in_the_catalogue_list() -> None:
-    known = set(all_pieces())
-    say = flow.Say(
-        "wo.status",
-        {"number": "SH01-2026-000123", "status": "dispatched", "when": "2026-11-24T15:30:00+08:00"},
-    )
-    assert set(pieces(say)[1:]) <= known
 
 
 def test_spooled_record_is_replayed_once_and_in_order(engine: Engine, tmp_path: Path) -> None:

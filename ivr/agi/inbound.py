@@ -22,11 +22,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from audio.speak import sequence as pieces
 from ivr import calls, flow
 from ivr.agi.channel import Channel
 from ivr.agi.exceptions import AGIChannelError, ChannelHungUp
 from ivr.recorder import CallRecorder
-from ivr.speakable import pieces
 from models import utcnow
 from models.lookup import cached_e164
 
