@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from audio.speech.transcripts import TRANSCRIBED, TranscriptionQueue
 from ivr import flow
+from ivr.dialer.claims import attempt_id_of
 from ivr.flow.context import LANGUAGES, ZH
 from ivr.flow.outbound import OutboundContext, Subject
 from ivr.flow.survey import subject_kind
@@ -45,7 +45,6 @@ from models.work_orders import WorkOrder
 log = logging.getLogger(__name__)
 
 COMMENT = "survey-comment"  # the comment's recording kind (audio.recordings, transcripts)
-_CORRELATION = re.compile(r"attempt-(\d+)")
 CALLBACK_DUE = dt.timedelta(hours=24)
 # What Twilio's final statuses of an unanswered call mean for the attempt.
 UNANSWERED = {
@@ -56,24 +55,26 @@ UNANSWERED = {
 }
 
 
-def attempt_id(correlation_id: str) -> int | None:
-    """The attempt a correlation id (``attempt-<id>``) names, or None."""
-    found = _CORRELATION.fullmatch(correlation_id.strip())
-    return int(found.group(1)) if found else None
-
-
 def find(session: Session, correlation_id: str) -> tuple[OutboundAttempt, OutboundJob] | None:
-    """The attempt and its job, locked for the webhook's transaction; None if unknown."""
-    found = attempt_id(correlation_id)
+    """The attempt and its job, locked for the webhook's transaction; None if unknown.
+
+    The job's row is locked first, then the attempt's, as every writer of a job does (the
+    dialer may be writing down the same call's placing while its first webhook arrives).
+    """
+    found = attempt_id_of(correlation_id)
     if found is None:
         return None
-    attempt = session.scalars(
-        select(OutboundAttempt).where(OutboundAttempt.id == found).with_for_update()
-    ).one_or_none()
-    if attempt is None:
+    job_id = session.scalar(select(OutboundAttempt.job_id).where(OutboundAttempt.id == found))
+    if job_id is None:
         return None
     job = session.scalars(
-        select(OutboundJob).where(OutboundJob.id == attempt.job_id).with_for_update()
+        select(OutboundJob).where(OutboundJob.id == job_id).with_for_update()
+    ).one()
+    attempt = session.scalars(
+        select(OutboundAttempt)
+        .where(OutboundAttempt.id == found)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one()
     return attempt, job
 

@@ -76,6 +76,13 @@ class Claim:
         return f"attempt-{self.attempt_id}"
 
 
+def attempt_id_of(correlation_id: str) -> int | None:
+    """The attempt's id in ``attempt-<id>`` (:attr:`Claim.correlation_id`); None for another
+    kind of correlation id."""
+    prefix, _, number = correlation_id.strip().partition("-")
+    return int(number) if prefix == "attempt" and number.isdigit() and number.isascii() else None
+
+
 def in_progress(session: Session) -> int:
     """Attempts claimed or placed whose outcome is not known: the calls in progress."""
     count = session.scalar(
@@ -171,13 +178,11 @@ def _take(job: OutboundJob, dialer: str, *, now: dt.datetime, lease: float) -> O
 def record_placed(
     session: Session, found: Claim, provider_call_id: str, *, now: dt.datetime, lease: float
 ) -> None:
-    """The provider took the call: its id, when, and the claim held for the call's length."""
-    session.execute(
-        update(OutboundAttempt)
-        .where(OutboundAttempt.id == found.attempt_id)
-        .values(provider_call_id=provider_call_id, placed_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    """The provider took the call: its id, when, and the claim held for the call's length.
+
+    The job's row first, as every writer of a job locks it: the provider may already be
+    reporting the call's end (:func:`end_attempt`) on another thread.
+    """
     session.execute(
         update(OutboundJob)
         .where(
@@ -186,6 +191,12 @@ def record_placed(
             OutboundJob.claimed_by == found.dialer,
         )
         .values(claimed_until=now + dt.timedelta(seconds=lease))
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(OutboundAttempt)
+        .where(OutboundAttempt.id == found.attempt_id)
+        .values(provider_call_id=provider_call_id, placed_at=now)
         .execution_options(synchronize_session=False)
     )
     session.commit()

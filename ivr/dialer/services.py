@@ -37,7 +37,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ivr.dialer.claims import Claim, claim, end_attempt, record_placed, release, sweep_lapsed
+from ivr.dialer.claims import (
+    Claim,
+    attempt_id_of,
+    claim,
+    end_attempt,
+    record_placed,
+    release,
+    sweep_lapsed,
+)
 from ivr.outbound.calls import MachineDetection, OutboundCall, Provider, Purpose
 from ivr.outbound.exceptions import CallRejected, OutboundError
 from ivr.outbound.pacing import Pacer
@@ -64,17 +72,12 @@ PURPOSES = {
     JobPurpose.SENIOR_CARE: Purpose.SENIOR_CARE,
 }
 MAX_BATCH = 50  # claims per transaction at most, whatever the rate
+SWEEP_BATCH = 100  # lapsed claims ended per transaction by the sweep
 
 
 def dialer_name() -> str:
     """This process's name on its claims: host and process id."""
     return f"{socket.gethostname()}:{os.getpid()}"[:64]
-
-
-def attempt_id_of(correlation_id: str) -> int | None:
-    """The attempt's id in ``attempt-<id>``; None for another kind of correlation id."""
-    prefix, _, number = correlation_id.partition("-")
-    return int(number) if prefix == "attempt" and number.isdigit() else None
 
 
 @dataclasses.dataclass
@@ -143,8 +146,13 @@ class Dialer:
         """End the attempts of lapsed claims (see :func:`ivr.dialer.claims.sweep_lapsed`),
         and hand surveys whose deadline passed uncalled to people (a manual callback task:
         the callback rate target is 100%)."""
-        with self.sessions() as session:
-            ended = sweep_lapsed(session, now=self.clock())
+        ended: list[int] = []
+        while True:  # all of them: a dialer killed mid-round leaves a whole batch behind
+            with self.sessions() as session:
+                swept = sweep_lapsed(session, now=self.clock(), limit=SWEEP_BATCH)
+            ended += swept
+            if len(swept) < SWEEP_BATCH:
+                break
         with self.sessions() as session:
             handed = expire_overdue(session, now=self.clock())
             finish_campaigns(session, now=self.clock())

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
-from ivr.dialer.claims import in_progress
-from ivr.dialer.services import ANSWER_PATH, STATUS_PATH, Dialer, attempt_id_of
-from ivr.outbound.calls import MachineDetection, Provider, Purpose
+from ivr.dialer.claims import attempt_id_of, in_progress
+from ivr.dialer.services import ANSWER_PATH, STATUS_PATH, Dialer
+from ivr.outbound.calls import MachineDetection, OutboundCall, PlacedCall, Provider, Purpose
 from ivr.outbound.pacing import Pacer
 from ivr.outbound.recording import RecordingProvider
 from models.db import session_factory
@@ -257,6 +259,26 @@ def test_a_claim_whose_dialer_died_before_recording_is_failed_and_never_placed_a
     ]
 
 
+def test_the_sweep_ends_every_lapsed_claim_not_only_one_batch(
+    session: Session,
+    engine: Engine,
+    make_dialer: Callable[..., Dialer],
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ivr.dialer import services
+    from ivr.dialer.claims import claim
+
+    monkeypatch.setattr(services, "SWEEP_BATCH", 3)
+    ids = add_jobs(session, community(session), 7)
+    with session_factory(engine)() as other:  # dialers that claimed a whole round, then died
+        assert len(claim(other, "dead", now=NOW, max_calls=10, batch=7, lease=60)) == 7
+    clock.advance(seconds=61)
+
+    assert sorted(make_dialer().sweep()) == sorted(ids)
+    assert {_job(session, job_id).status for job_id in ids} == {JobStatus.SCHEDULED}
+
+
 def test_a_placed_call_whose_outcome_never_came_is_given_up_after_the_call_lease(
     session: Session, make_dialer: Callable[..., Dialer], clock: Clock
 ) -> None:
@@ -292,6 +314,56 @@ def test_finish_hands_a_late_outcome_to_the_policy_once(
 
     [attempt] = _attempts(session, job_id)
     assert attempt.outcome is AttemptOutcome.BUSY
+    assert _job(session, job_id).status is JobStatus.SCHEDULED
+
+
+class EndsAtOnce:
+    """A provider whose "busy" report (Asterisk's ``OriginateResponse``) comes on its own
+    thread while the dialer is still writing down that the call was placed."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialer: Dialer | None = None
+        self.reports: list[bool] = []
+        self.thread: threading.Thread | None = None
+        self.placing = threading.Event()
+
+    def place(self, call: OutboundCall) -> PlacedCall:
+        assert self.dialer is not None
+        dialer, placing = self.dialer, self.placing
+
+        def report() -> None:
+            placing.wait(5)  # the dialer's first write is made and its transaction open
+            self.reports.append(dialer.finish(call.correlation_id, AttemptOutcome.BUSY))
+
+        def first_write(conn: object, cursor: object, statement: str, *args: object) -> None:
+            if statement.lstrip().upper().startswith("UPDATE") and not placing.is_set():
+                placing.set()
+                time.sleep(0.5)  # the report's transaction starts meanwhile
+
+        event.listen(self.engine, "after_cursor_execute", first_write)
+        self.thread = threading.Thread(target=report)
+        self.thread.start()
+        return PlacedCall(provider_call_id="hotline-race", status="queued")
+
+
+def test_an_outcome_reported_while_the_placing_is_written_down_is_kept(
+    session: Session, engine: Engine, make_dialer: Callable[..., Dialer]
+) -> None:
+    """Both write the job and its attempt, each locking the job first: no deadlock, the
+    outcome and the provider's id both kept (a deadlock lost the outcome on PostgreSQL)."""
+    [job_id] = add_jobs(session, community(session), 1)
+    session.commit()
+    provider = EndsAtOnce(engine)
+    dialer = provider.dialer = make_dialer(provider)
+
+    dialer.run_once()
+    assert provider.thread is not None
+    provider.thread.join(10)
+
+    assert provider.reports == [True]
+    [attempt] = _attempts(session, job_id)
+    assert (attempt.outcome, attempt.provider_call_id) == (AttemptOutcome.BUSY, "hotline-race")
     assert _job(session, job_id).status is JobStatus.SCHEDULED
 
 
