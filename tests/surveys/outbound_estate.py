@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from models import (
+    Agent,
     Call,
     CallEvent,
     Category,
@@ -27,12 +28,14 @@ from models.outbound import (
     OutboundJob,
     SurveyResponse,
 )
+from models.work_order_flow import OrderDetails, complete, open_work_order
 from models.work_orders import Status
 from tests import factories
 
 NOW = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # Monday 10:00 in Shanghai
 DONE = dt.datetime(2026, 11, 20, 6, 30, tzinfo=dt.UTC)  # 20 November, 14:30 local
 RESIDENT = "+8613800138000"
+DONE_TODAY = NOW  # a repair completed now: its survey is due at once
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,3 +149,27 @@ def event_kinds(engine: Engine, placed: Placed) -> list[str]:
 def tasks(engine: Engine) -> list[FollowUpTask]:
     with Session(engine) as s:
         return list(s.scalars(select(FollowUpTask).order_by(FollowUpTask.id)))
+
+
+def completed_repair(engine: Engine, *, language: str = "zh-CN") -> int:
+    """A door-lock repair for 王建国's flat, opened, dispatched and completed by an agent."""
+    with Session(engine) as s:
+        community = factories.community(s)  # calling hours: the default 09:00–20:00
+        unit = factories.unit(s, community, "3", "1502", entrance="2")
+        resident = factories.resident(
+            s, "王建国", units=[(unit, ResidentRole.OWNER)], phones=[(RESIDENT, True)]
+        )
+        resident.language = language
+        agent = Agent(login="li", name="李娜", password_hash="-", communities=[community])
+        s.add(agent)
+        s.flush()
+        details = OrderDetails(
+            Category.REPAIR, "doors_locks", "入户门锁打不开", unit.id, resident.id
+        )
+        order = open_work_order(
+            s, community, details, agent_id=agent.id, now=DONE_TODAY - dt.timedelta(hours=5)
+        )
+        order.status = Status.DISPATCHED  # the work's own steps are not what is tested here
+        complete(s, order, agent_id=agent.id, now=DONE_TODAY)
+        s.commit()
+        return order.id
