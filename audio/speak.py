@@ -39,6 +39,11 @@ _WORDY = re.compile(r"\w")
 UNRECORDED = frozenset({"wo.assignee"})
 
 
+def incident_piece(incident_id: int) -> str:
+    """The recording of an incident's status message (``hotline/incident-<id>``)."""
+    return f"incident.{int(incident_id)}"
+
+
 def templates(language: str) -> Mapping[str, str]:
     """Every template of ``language``: the prompts and the optional sentences of wo.status."""
     fragments = {k: v for k, v in FRAGMENTS[language].items() if k not in UNRECORDED}
@@ -91,6 +96,8 @@ def _value(field: str, params: Mapping[str, Any], language: str, code: str) -> l
         return [f"community.{code}"] if code else []
     if field == "place":
         return _place(params, language)
+    if field == "message":  # an incident's status: its own recording, made when declared
+        return [incident_piece(params["incident"])] if params.get("incident") else []
     if field.endswith("_part"):
         return _fragment(field.removesuffix("_part"), params, language, code)
     if not text:

@@ -70,14 +70,25 @@ TEXTS: dict[str, dict[str, str]] = {
         "after_hours.record": "请在提示音后留下您的姓名、地址和需要办理的事项，按井号键结束。",
         "after_hours.no_message": "对不起，我们没有收到您的留言。",
         "after_hours.thanks": "感谢您的留言，我们会尽快与您联系。再见。",
-        "emergency.medical": (
-            "如有人员受伤或身体不适，请立即拨打120急救电话，我们的保安会在小区门口接应救护车。"
+        "emergency.leave": (
+            "如闻到燃气味或发生火灾，请立即离开楼内，不要开关电器，"
+            "到室外安全处拨打火警电话{fire}，如有人受伤请拨打{ambulance}。"
         ),
+        "emergency.medical": (
+            "如有人员受伤或身体不适，请立即拨打急救电话{ambulance}。"
+            "需要保安到小区门口接应救护车，请按1。"
+        ),
+        "emergency.guard_ok": "好的，保安会到小区门口接应救护车。",
         "emergency.on_call": "正在为您转接值班工程师，请稍候。",
         "route.emergency": "正在为您转接紧急服务专线，请稍候。",
         "route.repair": "正在为您转接报修服务，请稍候。",
         "route.inquiry": "正在为您转接客服人员，请稍候。",
         "route.complaint": "正在为您转接投诉专线，请稍候。",
+        "incident.status": "物业服务中心通知：{message}",
+        "incident.menu": (
+            "如您来电是为了其他事情，请按1；如需人工服务，请按0；如无其他事情，可以挂机。"
+        ),
+        "incident.linked": "您的来电已记录，恢复后我们会通知您。感谢您的耐心，再见。",
         "queue.position": "您现在排在第{position}位。",
         "queue.wait": "预计等待时间约{minutes}分钟。",
         "queue.callback_offer": "如不想等待，请按1，我们将按您现在的排队顺序给您回电。",
@@ -173,15 +184,30 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "after_hours.no_message": "Sorry, we did not receive a message.",
         "after_hours.thanks": "Thank you for your message. We will contact you soon. Goodbye.",
-        "emergency.medical": (
-            "If someone is hurt or unwell, call 120 for an ambulance now. "
-            "Our security guard will meet the ambulance at the gate."
+        "emergency.leave": (
+            "If you smell gas or there is a fire, leave the building now without touching "
+            "any switch, and from outside call the fire service on {fire}, "
+            "or {ambulance} if anyone is hurt."
         ),
+        "emergency.medical": (
+            "If someone is hurt or unwell, call {ambulance} for an ambulance now. "
+            "To have our security guard meet the ambulance at the gate, press 1."
+        ),
+        "emergency.guard_ok": "Our security guard will meet the ambulance at the gate.",
         "emergency.on_call": "Connecting you to the engineer on call, please hold.",
         "route.emergency": "Connecting you to our emergency line, please hold.",
         "route.repair": "Connecting you to our repair service, please hold.",
         "route.inquiry": "Connecting you to customer service, please hold.",
         "route.complaint": "Connecting you to our complaints line, please hold.",
+        "incident.status": "A notice from the service centre: {message}",
+        "incident.menu": (
+            "If you are calling about something else, press 1. To speak to an agent, press 0. "
+            "Otherwise you may hang up."
+        ),
+        "incident.linked": (
+            "Your call has been noted and we will let you know when it is over. "
+            "Thank you for your patience. Goodbye."
+        ),
         "queue.position": "You are number {position} in the queue.",
         "queue.wait": "The expected wait is about {minutes}.",
         "queue.callback_offer": (
@@ -309,7 +335,7 @@ def _spoken(language: str, params: dict[str, Any]) -> dict[str, str]:
     """Every value a template may name, as it is read out (missing ones empty)."""
     say = _Values(language)
     values = {name: _plain(value) for name, value in params.items()}
-    for name in ("work_order", "number"):
+    for name in ("work_order", "number", "fire", "ambulance"):
         values[name] = say.chars(values.get(name, ""))
     for name in ("open", "close"):
         values[name] = say.clock(values.get(name, ""))

@@ -81,6 +81,28 @@ class WorkOrderRef:
 
 
 @dataclass(frozen=True)
+class EmergencyNumbers:
+    """The public emergency numbers callers are told to ring (China's by default)."""
+
+    fire: str = "119"
+    ambulance: str = "120"
+    police: str = "110"
+
+
+@dataclass(frozen=True)
+class IncidentRef:
+    """A declared incident (burst main, power cut, lift out) that affects the caller."""
+
+    incident_id: int
+    message: str  # the status message, as typed (zh-CN)
+    message_en: str = ""
+
+    def message_in(self, language: str) -> str:
+        """The status message to speak in ``language``."""
+        return self.message_en if language == EN and self.message_en else self.message
+
+
+@dataclass(frozen=True)
 class CallContext:
     """Everything the flow may know about a call, gathered before it starts.
 
@@ -96,6 +118,8 @@ class CallContext:
     caller_known: bool = False
     residents: list[ResidentRef] = field(default_factory=list)
     work_orders: list[WorkOrderRef] = field(default_factory=list)
+    emergency_numbers: EmergencyNumbers = field(default_factory=EmergencyNumbers)
+    incidents: list[IncidentRef] = field(default_factory=list)
 
     @property
     def known(self) -> bool:
@@ -138,6 +162,8 @@ class CallContext:
                 "hours": BusinessHours(**data.get("hours", {})),
                 "residents": [ResidentRef.from_dict(r) for r in data.get("residents", [])],
                 "work_orders": [WorkOrderRef(**w) for w in data.get("work_orders", [])],
+                "emergency_numbers": EmergencyNumbers(**data.get("emergency_numbers", {})),
+                "incidents": [IncidentRef(**i) for i in data.get("incidents", [])],
             }
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from . import events, identify, outcomes
+from . import events, identify, outcomes, safety
 from .actions import Action, LogEvent, Record, Say
 from .context import CallContext, WorkOrderRef
 from .events import Event, Hangup, RecordingDone, Speech
@@ -33,6 +33,8 @@ AGENT_KEY = "1"
 MESSAGE_KEY = "1"
 MAIN_MENU_KEY = "0"
 ON_CALL_KEY = "0"
+OTHER_MATTER_KEY = "1"  # at an incident's notice: calling about something else
+INCIDENT_AGENT_KEY = "0"  # at an incident's notice: an agent about the incident
 
 # Spoken intents that choose a service, at the menus that offer services.
 SERVICE_OF_INTENT = {
@@ -61,14 +63,21 @@ def start(ctx: CallContext) -> Step:
     before: list[Action] = [started, call.say(greeting_prompt(ctx), community=community)]
     if not is_open(ctx):
         before.append(call.say("hours.closed", open=ctx.hours.open, close=ctx.hours.close))
-    first: State = SelfServiceOffer(call=call) if call.work_order() else MainMenu(call=call)
+    first: State = IncidentNotice(call=call) if ctx.incidents else first_menu(call)
     return first.enter(*before)
+
+
+def first_menu(call: Call) -> State:
+    """Self-service on the caller's open work order, else the main menu."""
+    return SelfServiceOffer(call=call) if call.work_order() else MainMenu(call=call)
 
 
 def handle(state: State, event: Event) -> Step:
     """The next step of the call, given the state it was in and what happened."""
     if isinstance(state, Closed):
         step = Step(state, [])
+    elif isinstance(event, Hangup) and isinstance(state, IncidentNotice):
+        step = outcomes.incident_linked(state.call, state.name, said=False)
     elif isinstance(event, Hangup):
         step = outcomes.hung_up(state)
     else:
@@ -82,17 +91,17 @@ def handle(state: State, event: Event) -> Step:
 
 def _emergency_heard(state: State, event: Event) -> Step | None:
     """Emergency words route an emergency from any state, whatever it asked."""
-    if not isinstance(event, Speech):
+    if not isinstance(event, Speech) or isinstance(state, safety.GuardOffer):
         return None
     kind = emergency_kind(event.text)
-    return None if kind is None else outcomes.emergency(state.call, state.name, kind)
+    return None if kind is None else safety.emergency(state.call, state.name, kind)
 
 
 def choose_service(call: Call, service: str, step: str) -> Step:
     """Act on the caller's choice of service, made at ``step``."""
     call = replace(call, service=service)
     if service == EMERGENCY:
-        return outcomes.emergency(call, step)
+        return safety.emergency(call, step)
     if not is_open(call.ctx):
         return AfterHoursOffer(call=call).enter()
     if service in NEEDS_UNIT and call.unit_id is None:
@@ -102,6 +111,41 @@ def choose_service(call: Call, service: str, step: str) -> Step:
 
 def _offered_order(call: Call) -> WorkOrderRef:
     return call.work_order() or WorkOrderRef(number="", status="")
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentNotice(Menu):
+    """A declared incident affects the caller: its status first, then 1 for something
+    else, 0 for an agent about it; silence (or hanging up) links the call to it."""
+
+    name = "incident_notice"
+
+    def menu(self) -> list[Say]:
+        call = self.call
+        said = [
+            call.say("incident.status", message=i.message_in(call.language), incident=i.incident_id)
+            for i in call.ctx.incidents
+        ]
+        return [*said, call.say("incident.menu")]
+
+    def choose(self, key: str) -> Step | None:
+        if key == OTHER_MATTER_KEY:
+            bypassed = LogEvent("call.incident_bypassed", {"unit_id": self.call.unit_id})
+            return first_menu(self.call).enter(bypassed)
+        if key == INCIDENT_AGENT_KEY:
+            step = choose_service(self.call, INQUIRY, self.name)
+            return Step(step.state, [outcomes.incident_link(self.call), *step.actions])
+        return None
+
+    def hint_intents(self) -> tuple[Intent, ...]:
+        return (Intent.AGENT,)
+
+    def choose_intent(self, intent: Intent) -> Step | None:
+        return self.choose(INCIDENT_AGENT_KEY) if intent is Intent.AGENT else None
+
+    def on_no_input(self) -> Step:
+        # A resident in a hurry has heard what they called about: thank them, let them go.
+        return outcomes.incident_linked(self.call, self.name)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,7 +263,7 @@ class AfterHoursOffer(Menu):
         if key == MESSAGE_KEY:
             return RecordMessage(call=self.call).enter()
         if key == ON_CALL_KEY:
-            return outcomes.emergency(self.call, self.name)
+            return safety.emergency(self.call, self.name)
         return None
 
     def choose_intent(self, intent: Intent) -> Step | None:

@@ -18,7 +18,8 @@ ABANDONED = "abandoned"
 MESSAGE_LEFT = "message_left"
 SELF_SERVED = "self_served"
 SENT_TO_ON_CALL = "sent_to_on_call"
-DISPOSITIONS = (QUEUED, ABANDONED, MESSAGE_LEFT, SELF_SERVED, SENT_TO_ON_CALL)
+INCIDENT_LINKED = "incident_linked"  # heard a declared incident's status; linked to it
+DISPOSITIONS = (QUEUED, ABANDONED, MESSAGE_LEFT, SELF_SERVED, SENT_TO_ON_CALL, INCIDENT_LINKED)
 
 
 def _closed(call: Call, disposition: str, step: str, actions: list[Action]) -> Step:
@@ -47,12 +48,14 @@ def to_agent(call: Call, step: str) -> Step:
     return route(call, INQUIRY, step, prompt="menu.to_agent")
 
 
-def emergency(call: Call, step: str, kind: str | None = None) -> Step:
-    """Never held up: on-call out of hours if there is one, else the emergency queue."""
+def emergency(call: Call, step: str, kind: str | None = None, *advice: Action) -> Step:
+    """Never held up: on-call out of hours if there is one, else the emergency queue.
+
+    ``advice`` (life-safety words, see :mod:`.safety`) is played first.
+    """
     call = replace(call, service=EMERGENCY)
-    before: list[Action] = [LogEvent("call.emergency", {"kind": kind, "unit_id": call.unit_id})]
-    if kind == "medical":
-        before.append(call.say("emergency.medical"))
+    logged = LogEvent("call.emergency", {"kind": kind, "unit_id": call.unit_id})
+    before: list[Action] = [logged, *advice]
     number = call.ctx.on_call_number
     if is_open(call.ctx) or not number:
         return route(call, EMERGENCY, step, *before)
@@ -71,6 +74,20 @@ def message_left(call: Call, step: str, recording: RecordingDone) -> Step:
     }
     logged = LogEvent("call.message", data)
     return _closed(call, MESSAGE_LEFT, step, [logged, call.say("after_hours.thanks"), Hangup()])
+
+
+def incident_linked(call: Call, step: str, *, said: bool = True) -> Step:
+    """The caller stayed with the incident they heard about: link the call, thank, hang up."""
+    actions: list[Action] = [incident_link(call)]
+    if said:
+        actions += [call.say("incident.linked"), Hangup()]
+    return _closed(call, INCIDENT_LINKED, step, actions)
+
+
+def incident_link(call: Call) -> LogEvent:
+    """The call is about the incidents it heard of (the adapter keeps it with the call)."""
+    ids = [incident.incident_id for incident in call.ctx.incidents]
+    return LogEvent("call.incident", {"incident_ids": ids, "unit_id": call.unit_id})
 
 
 def hung_up(state: State) -> Step:

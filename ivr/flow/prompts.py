@@ -37,11 +37,17 @@ PROMPTS: frozenset[str] = frozenset(
         "after_hours.no_message",
         "after_hours.thanks",
         # Emergencies and queues.
-        "emergency.medical",  # also call 120; a guard will meet the ambulance
+        "emergency.leave",  # fire, ambulance: gas or fire, leave the building, call 119/120
+        "emergency.medical",  # ambulance: call 120; press 1 for a guard to meet the ambulance
+        "emergency.guard_ok",  # a guard will meet the ambulance at the gate
         "emergency.on_call",
         "route.emergency",
         "route.repair",
         "route.inquiry",
         "route.complaint",
+        # A declared incident affecting the caller (the message is the incident's own words).
+        "incident.status",  # message, incident (its id: the recording incident.<id>)
+        "incident.menu",  # 1 something else, 0 an agent; or hang up
+        "incident.linked",  # noted; we will tell you when it is over; goodbye
     }
 )

@@ -13,7 +13,7 @@ from ivr.flow import (
     State,
     WorkOrderRef,
 )
-from ivr.flow.context import EN, CallContext
+from ivr.flow.context import EN, CallContext, EmergencyNumbers, IncidentRef
 from ivr.flow.events import Event, Hangup
 from ivr.flow.script import (
     Transcript,
@@ -44,6 +44,14 @@ ENGLISH = sample_context(residents=[sample_resident(language=EN)])
 SENIOR = sample_context(residents=[sample_resident(senior_care=True)])
 AFTER_HOURS = sample_context(now="2026-03-02T21:30:00+08:00")
 AFTER_HOURS_NO_ON_CALL = sample_context(now="2026-03-02T21:30:00+08:00", on_call_number=None)
+BURST_MAIN = IncidentRef(
+    incident_id=7,
+    message="3栋供水主管爆裂，正在抢修，预计18点恢复供水。",
+    message_en="A water main burst at building 3; water is expected back by 18:00.",
+)
+IN_INCIDENT = sample_context(incidents=[BURST_MAIN])
+IN_INCIDENT_WITH_ORDER = sample_context(incidents=[BURST_MAIN], work_orders=[ORDER])
+HONG_KONG = sample_context(emergency_numbers=EmergencyNumbers("999", "999", "999"))
 AFTERNOON_UNKNOWN = sample_context(
     now="2026-03-02T15:00:00+08:00", caller_known=False, residents=[]
 )
@@ -78,10 +86,13 @@ REACH: dict[str, Reach] = {
     "confirm_unit": Reach(UNKNOWN, [Digits("2"), *TYPE_3_1502, FOUND], "repair"),
     "after_hours_offer": Reach(AFTER_HOURS, [Digits("2")], "repair"),
     "record_message": Reach(AFTER_HOURS, [Digits("3"), Digits("1")], "inquiry"),
+    "incident_notice": Reach(IN_INCIDENT),
+    "guard_offer": Reach(KNOWN, [Speech("快叫救护车")], "emergency"),
 }
 
 # The menus: states whose gather takes one key, * to repeat and 9 for English.
 MENUS = [
+    "incident_notice",
     "self_service_offer",
     "work_order_status",
     "main_menu",
@@ -116,7 +127,15 @@ SCENARIOS: dict[str, tuple[CallContext, list[Event]]] = {
     "self-service, then hang up": (WITH_ORDER, [Digits("1"), Hangup()]),
     "self-service, agent about it": (OVERDUE, [Digits("1"), Digits("1")]),
     "self-service declined": (WITH_ORDER, [NoInput(), Digits("3")]),
-    "medical emergency in words": (SENIOR, [Speech("快叫救护车")]),
+    "medical emergency in words": (SENIOR, [Speech("快叫救护车"), NoInput()]),
+    "medical emergency, guard asked for": (KNOWN, [Speech("ambulance"), Digits("1")]),
+    "gas smell in words": (KNOWN, [Speech("有燃气味")]),
+    "incident heard, then silence": (IN_INCIDENT, [NoInput()]),
+    "incident heard, something else": (
+        IN_INCIDENT_WITH_ORDER,
+        [Digits("1"), Digits("0"), Digits("2")],
+    ),
+    "incident heard, an agent about it": (IN_INCIDENT, [Digits("0")]),
     "after hours message": (
         sample_context(now="2026-03-02T20:00:00+08:00"),
         [

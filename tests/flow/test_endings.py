@@ -25,10 +25,14 @@ def test_given_the_reach_scripts_then_every_waiting_state_is_covered():
 @pytest.mark.parametrize("name", sorted(REACH))
 def test_given_any_state_when_caller_hangs_up_then_abandoned_at_that_step(name):
     # Only after hearing a work order's status is a hang-up the caller served.
-    disposition = "self_served" if name == "work_order_status" else "abandoned"
+    # Hanging up on an incident's notice links the call to the incident.
+    endings = {"work_order_status": "self_served", "incident_notice": "incident_linked"}
+    disposition = endings.get(name, "abandoned")
+    linked = [LogEvent("call.incident", {"incident_ids": [7], "unit_id": 101})]
     step = handle(reach(name), Hangup())
     assert step.actions == [
         LogEvent("ivr.step", {"step": name, "event": {"event": "hangup"}, "next": "closed"}),
+        *(linked if name == "incident_notice" else []),
         Close(disposition, name),
     ]
     assert step.state == Closed(call=reach(name).call, disposition=disposition, step=name)

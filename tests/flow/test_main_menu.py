@@ -166,7 +166,7 @@ def test_given_any_menu_when_two_invalid_keys_then_an_agent_takes_the_call(name)
     assert not transcript.of(actions.Hangup)
 
 
-@pytest.mark.parametrize("name", [m for m in MENUS if m not in IDENTIFYING])
+@pytest.mark.parametrize("name", [m for m in MENUS if m not in [*IDENTIFYING, "incident_notice"]])
 def test_given_any_menu_when_two_silences_then_an_agent_takes_the_call(name):
     script = [NoInput(), NoInput()] if name != "self_service_offer" else [NoInput()] * 3
     transcript = then(reach(name), *script)

@@ -96,6 +96,10 @@ scripts = st.lists(event, max_size=30)
 ENDINGS = (Route, Transfer, actions.Hangup)
 
 
+def _hung_up(step):
+    return step.actions[0].data.get("event") == {"event": "hangup"}
+
+
 def check_call(transcript):
     """Exactly one Close, last in its step, with endings matching its disposition."""
     [close] = transcript.of(Close)
@@ -115,6 +119,8 @@ def check_call(transcript):
         "message_left": [actions.Hangup],
         "abandoned": [],
         "self_served": [],
+        # Linked to an incident: hung up on politely, unless the caller hung up first.
+        "incident_linked": [] if _hung_up(transcript.steps[closing]) else [actions.Hangup],
     }[close.disposition]
     assert endings == expected
     if close.disposition == "message_left":
