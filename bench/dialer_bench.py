@@ -21,6 +21,8 @@ Usage::
     .venv/bin/python bench/dialer_bench.py                          # SQLite, 1/5/20 calls/s, 60 s
     .venv/bin/python bench/dialer_bench.py --backend postgresql     # HOTLINE_TEST_PG_URL's database
     .venv/bin/python bench/dialer_bench.py --rates 20 --seconds 10  # a quick look
+    .venv/bin/python bench/dialer_bench.py --backend postgresql --dialers 3 \
+        --redis redis://127.0.0.1:6379/0                              # 3 dialers, one rate
 
 The last line of output is one JSON object with every figure.
 """
@@ -48,7 +50,7 @@ from sqlalchemy import Engine, insert, text, update  # noqa: E402
 
 from ivr.dialer.services import Dialer, DialerThread  # noqa: E402
 from ivr.outbound.calls import OutboundCall, PlacedCall  # noqa: E402
-from ivr.outbound.pacing import Pacer  # noqa: E402
+from ivr.outbound.pacing import Pacer, account_pacer  # noqa: E402
 from models import Community, utcnow  # noqa: E402
 from models.db import make_engine, session_factory, upgrade  # noqa: E402
 from models.outbound import JobPurpose, JobStatus, OutboundJob  # noqa: E402
@@ -134,23 +136,41 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-def run_rate(engine: Engine, community_id: int, rate: float, seconds: float) -> dict[str, Any]:
-    """Run the dialer at ``rate`` for ``seconds``; the pacing figures."""
+def run_rate(
+    engine: Engine,
+    community_id: int,
+    rate: float,
+    seconds: float,
+    *,
+    dialers: int = 1,
+    redis_url: str = "",
+) -> dict[str, Any]:
+    """Run ``dialers`` dialers at ``rate`` (together, through Redis, when ``redis_url``)
+    for ``seconds``; the pacing figures of all their calls together."""
     load_jobs(engine, community_id, int(rate * seconds * 1.2) + 20)
     watch = Stopwatch()
-    dialer = Dialer(
-        sessions=session_factory(engine),
-        provider=watch,
-        pacer=Pacer(rate),
-        max_calls=1_000_000,
-        name=f"bench-{rate:g}",
-    )
-    thread = DialerThread(dialer, interval=0.2)
+    key = f"bench-{uuid.uuid4().hex[:8]}"
+    threads = [
+        DialerThread(
+            Dialer(
+                sessions=session_factory(engine),
+                provider=watch,
+                pacer=account_pacer(redis_url, key, rate) if redis_url else Pacer(rate),
+                max_calls=1_000_000,
+                name=f"bench-{rate:g}-{n}",
+            ),
+            interval=0.2,
+        )
+        for n in range(dialers)
+    ]
     start = time.monotonic()
-    thread.start()
+    for thread in threads:
+        thread.start()
     time.sleep(seconds)
-    thread.stop()
-    thread.join(30)
+    for thread in threads:
+        thread.stop()
+    for thread in threads:
+        thread.join(30)
     with session_factory(engine)() as session:  # what is left is no one's business
         session.execute(
             update(OutboundJob)
@@ -168,6 +188,8 @@ def run_rate(engine: Engine, community_id: int, rate: float, seconds: float) -> 
     achieved = len(inside) / seconds
     return {
         "configured_per_s": rate,
+        "dialers": dialers,
+        "shared_through_redis": bool(redis_url),
         "calls": len(inside),
         "achieved_per_s": round(achieved, 3),
         "error_pct": round(100 * (achieved - rate) / rate, 2),
@@ -187,6 +209,8 @@ def main() -> None:
     parser.add_argument("--rates", default="1,5,20", help="calls/s, comma-separated")
     parser.add_argument("--seconds", type=float, default=60.0, help="window per rate")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--dialers", type=int, default=1, help="dialers at once, one rate")
+    parser.add_argument("--redis", default="", help="share the rate through this Redis URL")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     figures: dict[str, Any] = {
@@ -203,10 +227,13 @@ def main() -> None:
     with database(args.backend) as engine:
         community_id = setup(engine)
         for rate in rates:
-            row = run_rate(engine, community_id, rate, args.seconds)
+            row = run_rate(
+                engine, community_id, rate, args.seconds, dialers=args.dialers, redis_url=args.redis
+            )
             figures["rates"].append(row)
             print(
-                f"{rate:>5g}/s configured: {row['calls']} calls, {row['achieved_per_s']}/s "
+                f"{rate:>5g}/s configured, {args.dialers} dialer(s): {row['calls']} calls, "
+                f"{row['achieved_per_s']}/s "
                 f"achieved ({row['error_pct']:+}%), span rate {row['span_rate_per_s']}/s; "
                 f"interval p50 {row['interval_p50_ms']} p95 {row['interval_p95_ms']} "
                 f"max {row['interval_max_ms']} ms; per second {row['per_second_min']}–"

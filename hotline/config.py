@@ -50,7 +50,7 @@ class Config:
     # The dialer of surveys and campaigns (ivr/dialer). Provider: twilio | asterisk | simulator;
     # empty: Twilio when the account is set, else Asterisk when ami_url is set, else the simulator.
     dialer_provider: str = ""
-    dialer_calls_per_second: float = 1.0  # calls started per second, per dialer process
+    dialer_calls_per_second: float = 1.0  # calls started per second, all dialers (Redis) together
     dialer_max_calls: int = 10  # calls in progress at once, all dialers together
     dialer_channel: str = "PJSIP/{number}@carrier"  # Originate's Channel ({number}, {digits})
     dialer_context: str = "hotline-survey"  # the dialplan context an answered call enters

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from flask import Flask
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from tests.browser import pytest_runtest_makereport  # noqa: F401  (artifacts on
 
 PG_URL = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def pg_reason() -> str | None:
@@ -129,3 +131,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if IN_CI and skipped and exitstatus == 0 and reporter is not None:
         reporter.write_line(f"CI=true: {skipped} test(s) skipped; failing the run", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        reason = f"Redis at {REDIS_URL} unreachable: {exc}"
+        if IN_CI:
+            pytest.fail(f"CI=true and {reason}: the Redis suite may not be skipped")
+        pytest.skip(reason)
+    finally:
+        client.close()
+    return REDIS_URL

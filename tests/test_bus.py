@@ -9,7 +9,6 @@ fails the run instead of skipping its half.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import socket
 import subprocess
 import sys
@@ -33,24 +32,6 @@ from hotline.bus import (
 )
 from hotline.config import load_config
 from hotline.exceptions import ConfigError
-
-REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        reason = f"Redis at {REDIS_URL} unreachable: {exc}"
-        if IN_CI:
-            pytest.fail(f"CI=true and {reason}: the Redis suite may not be skipped")
-        pytest.skip(reason)
-    finally:
-        client.close()
-    return REDIS_URL
 
 
 def _prefix() -> str:

@@ -16,7 +16,7 @@ from ivr.ami.settings import parse_ami_url
 from ivr.dialer.asterisk import AsteriskProvider
 from ivr.dialer.services import Dialer, DialerThread
 from ivr.outbound.calls import Provider
-from ivr.outbound.pacing import Pacer
+from ivr.outbound.pacing import account_pacer
 from ivr.outbound.recording import RecordingProvider
 from ivr.outbound.services import PacedProvider, make_provider
 from models.db import session_factory
@@ -49,13 +49,21 @@ def build_dialer(config: Config, engine: Engine, *, app: Flask | None = None) ->
     dialer = Dialer(
         sessions=session_factory(engine),
         provider=RecordingProvider(),
-        pacer=Pacer(config.dialer_calls_per_second),
+        pacer=account_pacer(config.redis_url, _account(config), config.dialer_calls_per_second),
         max_calls=config.dialer_max_calls,
         claim_seconds=config.dialer_claim_seconds,
         call_seconds=config.dialer_call_seconds,
     )
     dialer.provider = _provider(config, dialer, app)
     return dialer
+
+
+def _account(config: Config) -> str:
+    """Whose rate the dialer's calls count against: the Twilio account, or Asterisk's."""
+    kind = provider_kind(config)
+    if kind == "twilio":
+        return config.twilio_account_sid
+    return f"ami-{parse_ami_url(config.ami_url).host}" if kind == "asterisk" else "simulator"
 
 
 def _provider(config: Config, dialer: Dialer, app: Flask | None) -> Provider:

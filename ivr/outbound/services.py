@@ -9,7 +9,7 @@ from collections.abc import Callable
 from hotline.config import Config
 from hotline.exceptions import ConfigError
 from ivr.outbound.calls import OutboundCall, PlacedCall, Provider
-from ivr.outbound.pacing import Pacer
+from ivr.outbound.pacing import Pacer, account_pacer
 from ivr.outbound.recording import RecordingProvider
 from ivr.outbound.settings import OutboundSettings
 from ivr.outbound.twilio_rest import TwilioProvider
@@ -41,12 +41,21 @@ def make_provider(
         without the public URL it would fetch the call's TwiML from.
     """
     settings = OutboundSettings.from_config(config)
-    pacer = Pacer(
-        settings.calls_per_second,
-        max_concurrent=settings.max_concurrent,
-        clock=clock,
-        sleep=sleep,
-    )
+    pacer: Pacer
+    if config.redis_url and settings.account_sid:  # the account's rate, with the dialers'
+        pacer = account_pacer(
+            config.redis_url,
+            settings.account_sid,
+            settings.calls_per_second,
+            max_concurrent=settings.max_concurrent,
+        )
+    else:
+        pacer = Pacer(
+            settings.calls_per_second,
+            max_concurrent=settings.max_concurrent,
+            clock=clock,
+            sleep=sleep,
+        )
     return PacedProvider(_provider(settings), pacer)
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 import pytest
+import redis
 
+from hotline.exceptions import ConfigError
 from ivr.outbound.calls import OutboundCall, PlacedCall
-from ivr.outbound.pacing import Pacer
+from ivr.outbound.pacing import Pacer, SharedPacer, account_pacer
 from ivr.outbound.recording import RecordingProvider
 from ivr.outbound.services import PacedProvider
 from tests.outbound.conftest import callback
@@ -121,3 +124,73 @@ def test_the_default_rate_is_twilios_one_call_per_second() -> None:
 def test_given_no_rate_then_refused(rate: float) -> None:
     with pytest.raises(ValueError):
         Pacer(rate)
+
+
+# Several dialers, one rate: the bucket in Redis.
+
+
+def shared_pacers(redis_url: str, n: int, rate: float) -> list[SharedPacer]:
+    """``n`` pacers as ``n`` processes would hold them: each its own client, one key."""
+    key = f"hotline-test-{uuid.uuid4().hex[:10]}:pace"
+    return [
+        SharedPacer(redis.Redis.from_url(redis_url), key, rate, sleep=lambda s: None)
+        for _ in range(n)
+    ]
+
+
+def test_dialers_sharing_redis_book_starts_one_interval_apart_between_them(
+    redis_url: str,
+) -> None:
+    pacers = shared_pacers(redis_url, 3, 20.0)
+    starts: list[float] = []
+    lock = threading.Lock()
+
+    def dial(pacer: SharedPacer) -> None:
+        for _ in range(20):
+            start = pacer.acquire()  # sleeps are skipped: only the booking is measured
+            with lock:
+                starts.append(start)
+
+    threads = [threading.Thread(target=dial, args=(p,)) for p in pacers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    starts.sort()
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(starts) == 60
+    assert min(gaps) >= 0.05 - 1e-6  # 20 calls/s for all three together, not for each
+    assert starts[-1] - starts[0] >= 59 * 0.05 - 1e-6
+
+
+def test_a_shared_pacer_waits_for_its_booked_start(redis_url: str) -> None:
+    slept: list[float] = []
+    key = f"hotline-test-{uuid.uuid4().hex[:10]}:pace"
+    pacer = SharedPacer(redis.Redis.from_url(redis_url), key, 2.0, sleep=slept.append)
+
+    first, second = pacer.acquire(), pacer.acquire()
+
+    assert slept and 0.4 < slept[-1] <= 0.5 + 1e-6 and second - first == pytest.approx(0.5)
+
+
+def test_without_redis_a_dialer_paces_alone_and_says_so_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock()
+    unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    pacer = SharedPacer(unreachable, "hotline-test:pace", 1.0, clock=clock, sleep=clock.sleep)
+
+    for _ in range(3):
+        pacer.acquire()
+
+    assert clock.now >= 2.0  # still one call per second
+    assert sum("alone" in r.message for r in caplog.records) == 1
+
+
+def test_the_pacer_is_shared_only_when_redis_is_configured(redis_url: str) -> None:
+    assert type(account_pacer("", "AC1", 1.0)) is Pacer
+    shared = account_pacer(redis_url, "AC1", 1.0)
+    assert isinstance(shared, SharedPacer) and shared.key == "hotline:pace:AC1"
+    with pytest.raises(ConfigError, match="HOTLINE_REDIS_URL"):
+        account_pacer("http://nowhere", "AC1", 1.0)

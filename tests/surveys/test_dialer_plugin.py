@@ -13,6 +13,7 @@ from hotline.daemons import Daemons
 from hotline.exceptions import ConfigError
 from ivr.dialer.asterisk import AsteriskProvider
 from ivr.dialer.plugin import build_dialer, provider_kind
+from ivr.outbound.pacing import Pacer, SharedPacer
 from ivr.outbound.recording import RecordingProvider
 from ivr.outbound.twilio_rest import TwilioProvider
 from models import utcnow
@@ -52,6 +53,24 @@ def test_the_provider_follows_what_is_configured(
     dialer = build_dialer(config, create_engine("sqlite://"))
     assert isinstance(dialer.provider, cls)
     assert dialer.pacer.interval == 1.0 and dialer.max_calls == 10
+
+
+@pytest.mark.parametrize(
+    ("env", "key"),
+    [
+        (TWILIO, "hotline:pace:AC" + "0" * 32),  # the account's rate, whoever calls
+        (AMI, "hotline:pace:ami-127.0.0.1"),
+        ({}, "hotline:pace:simulator"),
+    ],
+)
+def test_with_redis_every_dialer_paces_on_one_shared_bucket(
+    tmp_path: Path, redis_url: str, env: dict[str, str], key: str
+) -> None:
+    config = _config(tmp_path, HOTLINE_REDIS_URL=redis_url, **env)
+    dialer = build_dialer(config, create_engine("sqlite://"))
+    assert isinstance(dialer.pacer, SharedPacer) and dialer.pacer.key == key
+    alone = build_dialer(_config(tmp_path, **env), create_engine("sqlite://"))
+    assert type(alone.pacer) is Pacer  # no Redis: this process's own
 
 
 @pytest.mark.parametrize(
