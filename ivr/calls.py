@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ivr import flow
 from models import Building, Community, HotlineNumber, Status, Unit, WorkOrder, format_address
+from models.incidents import affecting
 from models.lookup import lookup_caller
 from models.phones import caller_e164
 from models.sla import is_overdue
@@ -43,6 +44,10 @@ class CommunityInfo:
     closes_at: dt.time
     business_days: str
     on_call_number: str | None
+    country: str = "CN"
+    fire_number: str | None = None
+    ambulance_number: str | None = None
+    police_number: str | None = None
 
 
 _COMMUNITY_COLUMNS = (
@@ -55,6 +60,10 @@ _COMMUNITY_COLUMNS = (
     Community.closes_at,
     Community.business_days,
     Community.on_call_number,
+    Community.country,
+    Community.fire_number,
+    Community.ambulance_number,
+    Community.police_number,
 )
 
 
@@ -145,7 +154,23 @@ def build_context(
         caller_known=bool(residents),
         residents=residents,
         work_orders=_open_work_orders(session, unit_ids, now),
+        emergency_numbers=flow.policy.emergency_numbers(
+            community.country,
+            community.fire_number,
+            community.ambulance_number,
+            community.police_number,
+        ),
+        incidents=_incidents(session, community.id, unit_ids),
     )
+
+
+def _incidents(session: Reader, community_id: int, unit_ids: list[int]) -> list[flow.IncidentRef]:
+    """The open incidents the caller is affected by (an unknown caller: community-wide ones)."""
+    rows = connection_of(session).execute(affecting(community_id, unit_ids)).all()
+    return [
+        flow.IncidentRef(incident_id, message, message_en)
+        for incident_id, message, message_en in rows
+    ]
 
 
 def unknown_context(call_id: str, now: dt.datetime) -> flow.CallContext:

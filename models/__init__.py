@@ -15,6 +15,7 @@ from models.estate import (
     Unit,
     format_address,
 )
+from models.incidents import Incident, IncidentScope, IncidentStatus
 from models.outbound import (  # outbound calls: surveys, campaigns, follow-up tasks
     AttemptOutcome,
     Campaign,
@@ -62,6 +63,9 @@ __all__ = [
     "Campaign",
     "AttemptOutcome",
     "WorkOrderChange",
+    "Incident",
+    "IncidentScope",
+    "IncidentStatus",
     "Technician",
     "Team",
     "Severity",

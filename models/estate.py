@@ -46,6 +46,11 @@ class Community(Base):
     closes_at: Mapped[dt.time] = mapped_column(Time, default=dt.time(18, 0))
     business_days: Mapped[str] = mapped_column(String(7), default="1234567")  # ISO weekdays
     on_call_number: Mapped[str | None] = mapped_column(String(20))
+    # The public emergency numbers callers are told to ring: the country's, unless set here.
+    country: Mapped[str] = mapped_column(String(2), default="CN")  # ISO 3166-1 alpha-2
+    fire_number: Mapped[str | None] = mapped_column(String(20))
+    ambulance_number: Mapped[str | None] = mapped_column(String(20))
+    police_number: Mapped[str | None] = mapped_column(String(20))
     # When the hotline may call residents (surveys, notices): local time, and days it never does.
     calling_from: Mapped[dt.time] = mapped_column(Time, default=dt.time(9, 0))
     calling_until: Mapped[dt.time] = mapped_column(Time, default=dt.time(20, 0))

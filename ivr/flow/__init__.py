@@ -9,9 +9,18 @@ runs in order. Events live in :mod:`ivr.flow.events`, actions in
 hang up on the caller), so import those two through their modules.
 """
 
-from . import actions, events
+from . import actions, events, policy
 from .actions import Action, Close, Gather, LogEvent, Lookup, Record, Route, Say, Transfer
-from .context import BusinessHours, CallContext, Community, ResidentRef, UnitRef, WorkOrderRef
+from .context import (
+    BusinessHours,
+    CallContext,
+    Community,
+    EmergencyNumbers,
+    IncidentRef,
+    ResidentRef,
+    UnitRef,
+    WorkOrderRef,
+)
 from .events import Digits, Event, LookupResult, NoInput, RecordingDone, Speech
 from .inbound import handle, start
 from .intents import Intent, intent_of
@@ -30,6 +39,8 @@ __all__ = [
     "Closed",
     "Community",
     "Digits",
+    "EmergencyNumbers",
+    "IncidentRef",
     "Event",
     "Gather",
     "Intent",
@@ -50,6 +61,7 @@ __all__ = [
     "WorkOrderRef",
     "actions",
     "events",
+    "policy",
     "fallback_route",
     "handle",
     "intent_of",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from .context import CallContext
+from .context import CallContext, EmergencyNumbers
 
 EMERGENCY = "emergency"
 REPAIR = "repair"
@@ -23,6 +23,30 @@ NEEDS_UNIT = frozenset({REPAIR, COMPLAINT})
 BASE_PRIORITY = {EMERGENCY: 100, COMPLAINT: 30, REPAIR: 20, INQUIRY: 10}
 SENIOR_CARE_BONUS = 10  # the number belongs to a 居家养老 (senior-care) household
 OVERDUE_BONUS = 10  # the caller already waits on an overdue work order
+
+
+# The public emergency numbers (fire, ambulance, police) by country, ISO 3166-1 alpha-2.
+EMERGENCY_NUMBERS = {
+    "CN": EmergencyNumbers("119", "120", "110"),
+    "HK": EmergencyNumbers("999", "999", "999"),
+    "MO": EmergencyNumbers("119", "120", "110"),
+    "TW": EmergencyNumbers("119", "119", "110"),
+    "SG": EmergencyNumbers("995", "995", "999"),
+    "GB": EmergencyNumbers("999", "999", "999"),
+    "US": EmergencyNumbers("911", "911", "911"),
+}
+
+
+def emergency_numbers(
+    country: str, fire: str | None = None, ambulance: str | None = None, police: str | None = None
+) -> EmergencyNumbers:
+    """The country's numbers (China's for a country not listed), each one as overridden."""
+    usual = EMERGENCY_NUMBERS.get(country.upper(), EMERGENCY_NUMBERS["CN"])
+    return EmergencyNumbers(
+        fire=fire or usual.fire,
+        ambulance=ambulance or usual.ambulance,
+        police=police or usual.police,
+    )
 
 
 def local_time(ctx: CallContext) -> datetime:
