@@ -217,12 +217,20 @@ def agi(
 
     _daemon_logging()
     obj.require_schema()
-    workers = workers or default_workers()
+    speech = bool(obj.config.vosk_model)
+    workers = workers or (1 if speech else default_workers())
     with Daemons(obj.config, obj.engine) as daemons:
         daemons.start_spool()
         if workers == 1:
+            daemons.start_audiosocket()  # the model, then the server, before any call
             served_on = daemons.start_agi(host, port).port
         else:
+            if speech:
+                click.echo(
+                    "warning: spoken menus need the one process that loads the model "
+                    f"(--workers 1): {workers} worker processes take the keypad only",
+                    err=True,
+                )
             served_on = daemons.start_agi_workers(workers, host, port).port
         listener = None if no_ami else daemons.start_ami()
         if listener is not None:
@@ -294,10 +302,12 @@ def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> No
                 session.commit()
     with Daemons(obj.config, obj.engine) as daemons:
         daemons.start_spool()
+        daemons.start_audiosocket()  # the speech model, then AudioSocket, before FastAGI
         agi_server = daemons.start_agi()
         daemons.start_ami()
         app = create_app(config=obj.config, bus=daemons.bus)
         app.extensions["hotline.ami"] = daemons.ami
+        app.extensions["hotline.speech"] = daemons.speech  # /healthz, transcription
         daemons.start_dispatcher(app)
         daemons.start_dialer(app)
         host, port = host or obj.config.web_host, port or obj.config.web_port

@@ -40,6 +40,9 @@ class Config:
     speech_timeout_s: float = 1.5  # hard bound on one recognition, then that call uses the keypad
     audiosocket_host: str = "127.0.0.1"  # where Asterisk's AudioSocket() reaches Hotline
     audiosocket_port: int = 9092  # 0: no AudioSocket server
+    # A directory Asterisk and Hotline both see at this path: without AudioSocket, spoken menu
+    # answers are recorded there (RECORD FILE) and recognised. Empty: no such fallback.
+    speech_record_dir: str = ""
     twilio_public_base_url: str = ""  # where Twilio reaches this app, e.g. https://hotline.example
     twilio_trust_proxy: bool = False  # rebuild the public URL from X-Forwarded-Proto/Host
     twilio_hold_music_url: str = ""  # empty: Twilio's own hold music

@@ -56,12 +56,20 @@ class Daemons:
         start_spool_replayer(self.engine, spool_dir(self.config), self._stop)
 
     def start_agi(self, host: str | None = None, port: int | None = None) -> FastAGIServer:
-        """Serve FastAGI in a background thread.
+        """Serve FastAGI in a background thread, hearing spoken menus when
+        :meth:`start_audiosocket` ran first (its model and server).
 
         :raises ConfigError: when the address cannot be listened on (e.g. in use).
         """
         try:
-            self.agi = build_server(self.config, self.engine, host=host, port=port)
+            self.agi = build_server(
+                self.config,
+                self.engine,
+                host=host,
+                port=port,
+                speech=self.speech,
+                audiosocket=self.audiosocket,
+            )
         except OSError as exc:
             raise self._cannot_listen(host, port, exc) from exc
         self.agi.start()
@@ -104,7 +112,8 @@ class Daemons:
 
         :raises ConfigError: when the AudioSocket address cannot be listened on.
         """
-        self.speech = SpeechService.from_config(self.config)
+        if self.speech is None:
+            self.speech = SpeechService.from_config(self.config)
         port = self.config.audiosocket_port
         if not self.speech.enabled or not port:
             return None

@@ -4,6 +4,14 @@ The flow decides; this module plays its prompts, reads the keypad, answers its
 lookups and records the call. When the flow routes the call it sets the channel
 variables the dialplan reads and returns, and the dialplan runs ``Queue()``.
 
+Speech: with a :class:`~ivr.audiosocket.gather.SpeechGather` (a model loaded and
+the AudioSocket server up), a spoken menu opens a listening leg before its
+prompt plays, looks for words between the prompt's pieces and then waits for
+the end of speech or a key instead of ``GET DATA``. Where Asterisk and Hotline
+share a disk, :class:`~ivr.agi.recorded.RecordedSpeech` is the fallback: the
+answer is recorded (``RECORD FILE``) and recognised. A recogniser that fails or
+is late leaves that call on the keypad from then on.
+
 Fail-safe: whatever goes wrong in our code (an exception, the database out), the
 channel still gets a queue — the caller's choice if known, emergency staying
 emergency, otherwise inquiry — and the call record is kept (spooled if need be).
@@ -26,6 +34,9 @@ from audio.speak import sequence as pieces
 from ivr import calls, flow
 from ivr.agi.channel import Channel
 from ivr.agi.exceptions import AGIChannelError, ChannelHungUp
+from ivr.agi.recorded import RecordedSpeech
+from ivr.audiosocket.gather import SpeechGather
+from ivr.audiosocket.server import Heard, Listening
 from ivr.recorder import CallRecorder
 from models import utcnow
 from models.lookup import cached_e164
@@ -55,6 +66,8 @@ class InboundScript:
     communities: calls.CommunityDirectory = dataclasses.field(
         default_factory=calls.CommunityDirectory
     )
+    speech: SpeechGather | None = None  # live speech over AudioSocket, when served
+    recorded: RecordedSpeech | None = None  # else RECORD FILE then recognition (shared disk)
 
     def __call__(self, channel: Channel) -> None:
         run = _Run(script=self, channel=channel)
@@ -86,6 +99,8 @@ class _Run:
     language: str = ""
     closed: bool = False
     community_code: str = ""
+    keypad_only: bool = False  # speech failed earlier in this call
+    gathers: int = 0
 
     def go(self) -> None:
         env = self.channel.env
@@ -189,18 +204,33 @@ class _Run:
         return ""
 
     def _gather(self, gather: flow.Gather) -> flow.Event:
-        """Every piece but the last interruptible by a key; GET DATA on the last.
+        """Keys, or keys and words when the gather takes speech and speech is up."""
+        self.gathers += 1
+        if gather.speech and not self.keypad_only:
+            if self.script.speech is not None:
+                listening = self._start_listening(gather)
+                if listening is not None:
+                    return self._gather_live(gather, listening)
+            elif self.script.recorded is not None and self.script.recorded.takes(gather):
+                return self._gather_recorded(gather, self.script.recorded)
+        return self._gather_keys(gather)
 
-        GET DATA ends on ``#`` or after ``max_digits`` keys and replies
-        ``200 result=<digits>``, or ``200 result= (timeout)`` when nothing was typed.
-        """
+    def _pieces(self, gather: flow.Gather) -> list[tuple[str, str]]:
+        """The gather's prompt as (language, sound) pieces; a second's silence if none."""
         played = [
             (say.language, name)
             for say in gather.prompts
             for name in pieces(say, self.community_code)
         ]
-        if not played:
-            played = [(gather.language, "silence.1")]
+        return played or [(gather.language, "silence.1")]
+
+    def _gather_keys(self, gather: flow.Gather) -> flow.Event:
+        """Every piece but the last interruptible by a key; GET DATA on the last.
+
+        GET DATA ends on ``#`` or after ``max_digits`` keys and replies
+        ``200 result=<digits>``, or ``200 result= (timeout)`` when nothing was typed.
+        """
+        played = self._pieces(gather)
         key = ""
         for language, name in played[:-1]:
             key = self._stream([name], language, ESCAPE_DIGITS)
@@ -210,13 +240,78 @@ class _Run:
             return flow.Digits(key)
         language, last = played[-1]
         self._set_language(language)
+        return self._more_digits(gather, key, sound_file("silence.1" if key else last))
+
+    def _more_digits(self, gather: flow.Gather, key: str, sound: str) -> flow.Event:
+        """``GET DATA`` for the rest of a number whose first key (if any) is ``key``."""
         rest = self.channel.get_data(
-            sound_file("silence.1" if key else last),
-            int(gather.timeout_s * 1000),
-            gather.max_digits - len(key),
+            sound, int(gather.timeout_s * 1000), gather.max_digits - len(key)
         )
         digits = key + (rest or "")
         return flow.Digits(digits) if digits else flow.NoInput()
+
+    def _start_listening(self, gather: flow.Gather) -> Listening | None:
+        """Open the listening leg; None (keypad) when speech cannot be had for this gather."""
+        assert self.script.speech is not None
+        try:
+            return self.script.speech.start(self.channel, gather)
+        except AGIChannelError:
+            raise
+        except Exception:
+            log.exception("call %s: speech could not start", self.channel.env.get("agi_uniqueid"))
+            self._keypad_from_now("speech could not start")
+            return None
+
+    def _gather_live(self, gather: flow.Gather, listening: Listening) -> flow.Event:
+        """The prompt with words looked for between its pieces, then words or a key."""
+        assert self.script.speech is not None
+        heard: Heard | None = None
+        try:
+            for language, name in self._pieces(gather):
+                heard = listening.poll()
+                if heard is not None:
+                    break  # the caller spoke over the prompt
+                key = self._stream([name], language, ESCAPE_DIGITS)
+                if key:
+                    heard = Heard(digits=key)
+                    break
+            else:
+                heard = self.script.speech.wait(self.channel, listening, gather.timeout_s)
+        finally:
+            listening.cancel()
+        if listening.failed:
+            self._keypad_from_now(listening.reason)
+        return self._event(gather, heard)
+
+    def _gather_recorded(self, gather: flow.Gather, recorded: RecordedSpeech) -> flow.Event:
+        """The prompt interruptible by a key, then the answer recorded and recognised."""
+        key = ""
+        for language, name in self._pieces(gather):
+            key = self._stream([name], language, ESCAPE_DIGITS)
+            if key:
+                return self._event(gather, Heard(digits=key))
+        name = f"{self.channel.env.get('agi_uniqueid', 'call')}-{self.gathers}"
+        heard, failure = recorded.listen(self.channel, gather, name)
+        if failure:
+            self._keypad_from_now(failure)
+        return self._event(gather, heard)
+
+    def _event(self, gather: flow.Gather, heard: Heard | None) -> flow.Event:
+        """The flow's event for what was heard; a first key of a longer number asks for the rest."""
+        if heard is None:
+            return flow.NoInput()
+        if heard.text:
+            return flow.Speech(heard.text)
+        key = heard.digits
+        if gather.max_digits == 1 or key == "#" or len(key) >= gather.max_digits:
+            return flow.Digits(key)
+        return self._more_digits(gather, key, sound_file("silence.1"))
+
+    def _keypad_from_now(self, reason: str) -> None:
+        """Speech failed on this call: the rest of its menus take the keypad only."""
+        if not self.keypad_only:
+            self.keypad_only = True
+            self.recorder.event("speech.keypad", {"reason": reason})
 
     def _record(self, record: flow.Record) -> flow.Event:
         """Play the prompt and record until # or silence; Asterisk keeps the file."""

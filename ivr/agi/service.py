@@ -10,12 +10,16 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from audio.speech import SpeechService
 from hotline.config import Config
 from ivr.agi.channel import Channel
 from ivr.agi.inbound import InboundScript
+from ivr.agi.recorded import RecordedSpeech
 from ivr.agi.server import FastAGIServer
 from ivr.agi.survey import SurveyScript
 from ivr.agi.workers import WorkerPool, listen
+from ivr.audiosocket import AudioSocketServer
+from ivr.audiosocket.gather import SpeechGather
 from ivr.recorder import recover_journals, replay_spool, spool_dir
 from models.db import (
     checkpoint_in_background,
@@ -42,9 +46,15 @@ def build_server(
     host: str | None = None,
     port: int | None = None,
     listener: socket.socket | None = None,
+    speech: SpeechService | None = None,
+    audiosocket: AudioSocketServer | None = None,
 ) -> FastAGIServer:
     """The FastAGI server for ``/hotline`` and ``/survey`` (the hotline's own calls), not
     yet serving.
+
+    Spoken menus: live over ``audiosocket`` when it serves (it shares ``speech``, the
+    process's model); else, with ``HOTLINE_SPEECH_RECORD_DIR``, recorded and then
+    recognised; else keys only. See :func:`speech_for`.
 
     On SQLite the WAL is checkpointed by a thread of its own, so that no caller's
     write waits for a disk sync (:func:`models.db.checkpoint_in_background`).
@@ -58,6 +68,7 @@ def build_server(
         spool_dir=spool_dir(config),
         region=config.default_region,
     )
+    inbound.speech, inbound.recorded = speech_for(config, speech, audiosocket)
     address = (host or config.agi_host, config.agi_port if port is None else port)
     survey = SurveyScript(sessions=session_factory(engine), region=config.default_region)
     return FastAGIServer(
@@ -66,6 +77,24 @@ def build_server(
         unknown_script=queue_for_inquiry,
         listener=listener,
     )
+
+
+def speech_for(
+    config: Config, speech: SpeechService | None, audiosocket: AudioSocketServer | None
+) -> tuple[SpeechGather | None, RecordedSpeech | None]:
+    """How the inbound script hears spoken menus: live, recorded, or not at all (keys)."""
+    if speech is None or not speech.enabled:
+        return None, None
+    if audiosocket is not None:
+        return SpeechGather(server=audiosocket, speech=speech), None
+    if config.speech_record_dir:
+        log.info("spoken menus: RECORD FILE into %s, then recognition", config.speech_record_dir)
+        return None, RecordedSpeech(speech, Path(config.speech_record_dir))
+    log.warning(
+        "a speech model is loaded but neither AudioSocket (HOTLINE_AUDIOSOCKET_PORT) nor "
+        "HOTLINE_SPEECH_RECORD_DIR is set: menus take the keypad only"
+    )
+    return None, None
 
 
 def build_worker_server(config: Config, listener: socket.socket) -> FastAGIServer:

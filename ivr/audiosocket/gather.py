@@ -78,21 +78,29 @@ class SpeechGather:
     def wait(self, channel: AGIChannel, listening: Listening, timeout_s: float) -> Heard | None:
         """After the prompt: the first key or the words heard, or None after ``timeout_s``.
 
-        A caller still speaking at the timeout is heard out (up to MAX_SPEAKING_S);
-        words not ready within the speech service's bound after the end of speech
-        are given up on, and the leg is hung up whatever happens.
+        A caller still speaking at the timeout is heard out (up to MAX_SPEAKING_S).
+        The recogniser has a hard bound, the speech service's ``timeout_s``: words
+        not ready that long after the end of speech, or a recogniser that falls that
+        far behind the caller's voice, are given up on at once (the caller has spoken
+        and is waiting: None, and the menu is asked again); a leg that has not
+        connected that long after the prompt ended, or that failed, leaves the keys
+        to count until the timeout. Either way ``listening.failed`` is set and the
+        caller's script takes the keypad for the rest of the call. The leg is hung
+        up on the way out.
         """
-        deadline = time.monotonic() + timeout_s
+        started = time.monotonic()
+        deadline = started + timeout_s
         try:
             while True:
                 heard = listening.poll()
                 if heard is not None:
                     return heard
                 now = time.monotonic()
-                if listening.done:  # the leg ended without words: the keypad until the timeout
-                    if now >= deadline:
-                        return None
-                elif self._given_up(listening, now, deadline):
+                if not listening.done and self._too_slow(listening, now, started):
+                    return None
+                if now >= deadline and (
+                    listening.done or not listening.heard_speech or now > deadline + MAX_SPEAKING_S
+                ):
                     return None
                 key = self._key(channel, self.poll_ms)
                 if key:
@@ -100,15 +108,22 @@ class SpeechGather:
         finally:
             listening.cancel()
 
-    def _given_up(self, listening: Listening, now: float, deadline: float) -> bool:
-        if listening.ended_at and now - listening.ended_at > self.speech.timeout_s:
-            self.speech.record(
-                ok=False, problem="words not ready in time after end of speech", late=True
-            )
+    def _too_slow(self, listening: Listening, now: float, started: float) -> bool:
+        """Give up on the words past the recogniser's bound; true: stop waiting now."""
+        bound = self.speech.timeout_s
+        if listening.ended_at and now - listening.ended_at > bound:
+            self._give_up(listening, "words not ready in time after end of speech")
             return True
-        if now < deadline:
-            return False
-        return not listening.heard_speech or now > deadline + MAX_SPEAKING_S
+        if listening.behind_s(now) > bound:
+            self._give_up(listening, f"recogniser over {bound:g}s behind the caller")
+            return True
+        if not listening.connected.is_set() and now - started > bound:
+            self._give_up(listening, "the AudioSocket leg never connected")
+        return False
+
+    def _give_up(self, listening: Listening, problem: str) -> None:
+        self.speech.record(ok=False, problem=problem, late=True)
+        listening.fail(problem)
 
     @staticmethod
     def _key(channel: AGIChannel, ms: int) -> str:

@@ -54,6 +54,10 @@ class Listening:
         self.heard_speech = False  # the caller has started speaking
         self.ended_at = 0.0  # monotonic time the end of speech was decided
         self.reason = ""  # why nothing was heard: no speech, error, cancelled…
+        self.failed = False  # the recogniser failed or was too slow: keypad for the call
+        self.audio_s = 0.0  # seconds of the caller's audio fed to the recogniser
+        self.busy_s = 0.0  # seconds the recogniser took over it
+        self.feeding_since = 0.0  # monotonic start of the feed in progress, 0 between feeds
         self._done = threading.Event()
         self._cancelled = threading.Event()
         self._heard: Heard | None = None
@@ -86,6 +90,21 @@ class Listening:
             self._heard = heard
             self.reason = reason
             self._done.set()
+
+    def fail(self, reason: str) -> None:
+        """The recogniser failed or fell behind: nothing more will be heard on this call."""
+        self.failed = True
+        self.finish(None, reason)
+
+    def behind_s(self, now: float) -> float:
+        """How far the recogniser is behind the caller's voice: work time beyond audio time.
+
+        Asterisk sends audio in real time, so a recogniser that takes longer over
+        the audio than the audio lasts falls behind by the difference (gaps in the
+        audio do not count: they are neither work nor audio).
+        """
+        feeding = now - self.feeding_since if self.feeding_since else 0.0
+        return self.busy_s + feeding - self.audio_s
 
 
 class AudioSocketServer(socketserver.ThreadingTCPServer):
@@ -175,12 +194,12 @@ class _Connection(socketserver.BaseRequestHandler):
         except (AudioSocketError, OSError) as exc:  # OSError: timeouts, resets
             log.warning("AudioSocket from %s: %s", self.client_address, exc)
             if listening is not None:
-                listening.finish(None, f"error: {exc}")
+                listening.fail(f"error: {exc}")
         except Exception as exc:  # a recogniser's own fault must not take the server down
             log.exception("AudioSocket %s: recogniser failed", listening and listening.uuid)
             self.server.speech.record(ok=False, problem=f"recogniser failed: {exc}")
             if listening is not None:
-                listening.finish(None, "error")
+                listening.fail("error")
         finally:
             self.server.opened(-1)
             self._hang_up(sock)
@@ -224,7 +243,7 @@ class _Connection(socketserver.BaseRequestHandler):
             if frame.kind is Kind.DTMF:
                 listening.finish(Heard(digits=frame.payload.decode("ascii", "replace")))
                 return
-            if utterance.feed(frame.payload):
+            if self._feed(listening, utterance, frame.payload):
                 why = ""
                 break
             listening.heard_speech = utterance.heard_speech
@@ -232,6 +251,17 @@ class _Connection(socketserver.BaseRequestHandler):
                 why = "too long"
                 break
         self._heard(listening, utterance, why)
+
+    @staticmethod
+    def _feed(listening: Listening, utterance: Utterance, pcm: bytes) -> bool:
+        """One frame into the recogniser, timed for :meth:`Listening.behind_s`."""
+        listening.feeding_since = started = time.monotonic()
+        try:
+            return utterance.feed(pcm)
+        finally:
+            listening.busy_s += time.monotonic() - started
+            listening.audio_s += len(pcm) / (protocol.SLIN_RATE * 2)
+            listening.feeding_since = 0.0
 
     def _heard(self, listening: Listening, utterance: Utterance, why: str) -> None:
         """End of speech (or of the leg): the text to the waiter, the outcome to health."""

@@ -10,6 +10,11 @@ answers each command the way a live channel would:
 - when the caller hangs up: a ``HANGUP`` line of its own, then ``200 result=-1``
   for the command in progress, then ``511 Command Not Permitted on a dead
   channel or intercept routine`` for every later command;
+- WAIT FOR DIGIT waits its milliseconds and returns ``200 result=0``, or the
+  ASCII code of the caller's next key from ``CallScript.wait_keys``;
+- EXEC and RECORD FILE are handed to the test's ``on_exec`` / ``on_record``
+  when given (e.g. to open an AudioSocket leg on ``EXEC Originate``, or to write
+  the file Asterisk would record), else answered as a channel would;
 - ``510 Invalid or unknown command`` for a command Asterisk does not know.
 """
 
@@ -18,7 +23,8 @@ from __future__ import annotations
 import dataclasses
 import shlex
 import socket
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 DEAD = "511 Command Not Permitted on a dead channel or intercept routine\n"
 
@@ -73,6 +79,10 @@ class CallScript:
     hangup_at: int | None = None
     garbage_at: int | None = None
     drop_at: int | None = None
+    hangup_on: str = ""  # hang up during the first command that starts with this
+    wait_keys: list[str | None] = dataclasses.field(default_factory=list)  # WAIT FOR DIGIT
+    on_exec: Callable[[list[str]], None] | None = None  # the command's words
+    on_record: Callable[[list[str]], str] | None = None  # the command's words → the reply
 
 
 @dataclasses.dataclass
@@ -119,11 +129,13 @@ def call(
             if dead:
                 sock.sendall(DEAD.encode())
                 continue
-            if script.hangup_at == index:
+            if script.hangup_at == index or (
+                script.hangup_on and command.startswith(script.hangup_on)
+            ):
                 dead = True
                 sock.sendall(b"HANGUP\n" + _hangup_reply(command).encode())
                 continue
-            reply = _answer(command, keys, out)
+            reply = _answer(command, keys, out, script)
             sock.sendall(reply.encode())
 
 
@@ -136,9 +148,21 @@ def _hangup_reply(command: str) -> str:
     return DEAD
 
 
-def _answer(command: str, keys: list[str | None], out: Transcript) -> str:
+def _answer(command: str, keys: list[str | None], out: Transcript, script: CallScript) -> str:
     words = shlex.split(command)
     verb = " ".join(words[:2]).upper() if len(words) > 1 else words[0].upper()
+    if verb == "WAIT FOR":  # WAIT FOR DIGIT <ms>
+        key = script.wait_keys.pop(0) if script.wait_keys else None
+        if key is None:
+            time.sleep(int(words[3]) / 1000)
+            return "200 result=0\n"
+        return f"200 result={ord(key)}\n"
+    if verb == "RECORD FILE" and script.on_record is not None:
+        return script.on_record(words)
+    if words[0].upper() == "EXEC":
+        if script.on_exec is not None:
+            script.on_exec(words)
+        return "200 result=0\n"  # the application's return value
     if verb == "SET VARIABLE":
         out.variables[words[2]] = words[3] if len(words) > 3 else ""
         return "200 result=1\n"
