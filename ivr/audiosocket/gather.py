@@ -6,15 +6,15 @@ caller's voice is copied to a second leg: the script puts the caller in a spy
 group of its own and originates a Local channel whose one side spies on that
 group (``ChanSpy`` with ``o``: the caller's voice only, not the prompts) and
 whose other side runs ``AudioSocket()`` to this server. Ending the leg (our
-hangup frame) ends only the Local channel. The dialplan it needs is in the
-README ("Speech recognition"):
+hangup frame) ends only the Local channel. The dialplan it needs is shipped in
+deploy/asterisk/extensions.conf (``[hotline-audiosocket]``, ``[hotline-spy]``):
 
     [hotline-audiosocket]   ; Local/<hex>@hotline-audiosocket
     exten => _[0-9a-f].,1,Answer()
-     same => n,AudioSocket(<${EXTEN} as a dashed UUID>,HOST:9092)
+     same => n,AudioSocket(<${EXTEN} as a dashed UUID>,${HOTLINE_AUDIOSOCKET})
      same => n,Hangup()
     [hotline-spy]
-    exten => _[0-9a-f].,1,ChanSpy(,qoEg(${EXTEN}))
+    exten => _[0-9a-f].,1,ChanSpy(,qoESg(${EXTEN}))
 
 While the leg listens, the script polls the keypad with ``WAIT FOR DIGIT`` in
 short steps and the result with :meth:`Listening.poll`, so the menu moves on
