@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from agent_console.auth.commands import agent as agent_commands
+from agent_console.reports.commands import report as report_commands
 from audio.commands import prompts as prompts_commands
 from audio.commands import recordings as recordings_commands
 from hotline.config import Config, load_config
@@ -325,6 +326,7 @@ def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> No
 cli.add_command(agent_commands)
 cli.add_command(prompts_commands)
 cli.add_command(recordings_commands)
+cli.add_command(report_commands)
 
 
 def main() -> None:
