@@ -32,11 +32,18 @@ import hashlib
 import json
 import math
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from audio.catalogue import ASTERISK_LANGUAGES, SOUND_FOLDER, Catalogue, Entry
+from audio.catalogue import (
+    ASTERISK_LANGUAGES,
+    LANGUAGES,
+    SOUND_FOLDER,
+    Catalogue,
+    Entry,
+    message_entry,
+)
 from audio.exceptions import AudioError
 from audio.tools import AudioTools, Level, Outputs
 from hotline.config import Config
@@ -106,6 +113,22 @@ class PromptBuilder:
         self.loudness_db = loudness_db
         self.peak_db = peak_db
 
+    @classmethod
+    def from_config(cls, config: Config) -> PromptBuilder:
+        """The builder ``hotline prompts build`` uses: the configured TTS, folder, level."""
+        return cls(
+            tools=AudioTools(tts_command=config.tts_command),
+            prompts_dir=prompts_dir(config),
+            loudness_db=config.prompt_loudness_db,
+        )
+
+    def build_messages(self, texts: Iterable[str]) -> BuildReport:
+        """Notices' words built now (a campaign being started), for callers of every
+        language; those already built are left alone."""
+        return self.build(
+            Catalogue(message_entry(text, lang) for text in texts for lang in LANGUAGES)
+        )
+
     def outputs(self, entry: Entry) -> Outputs:
         """Where an entry's files go."""
         folder = self.root / "asterisk" / ASTERISK_LANGUAGES[entry.language] / SOUND_FOLDER
@@ -124,7 +147,7 @@ class PromptBuilder:
             "loudness_db": None if entry.silence_s else self.loudness_db,
             "peak_db": None if entry.silence_s else self.peak_db,
             "tts": None if master or entry.silence_s else self.tools.tts_command,
-            "voice": self.tools.voices.get(entry.language, entry.language),
+            "voice": self.tools.voices.get(voice := entry.voice or entry.language, voice),
         }
         return hashlib.sha256(json.dumps(made_from, sort_keys=True).encode()).hexdigest()
 
@@ -221,7 +244,7 @@ class PromptBuilder:
         if entry.silence_s > 0:
             return self.tools.silence(entry.silence_s, trimmed)
         spoken = tmp / "tts.wav"
-        self.tools.synthesise(entry.text, entry.language, spoken)
+        self.tools.synthesise(entry.text, entry.voice or entry.language, spoken)
         return self.tools.trim(spoken, trimmed)
 
     def _prune(self, manifest: dict[str, Built], keep: set[str]) -> list[str]:

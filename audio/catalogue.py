@@ -15,6 +15,7 @@ Asterisk searches for a channel whose ``CHANNEL(language)`` is that code.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -51,10 +52,23 @@ class Entry:
     text: str
     master: Path | None = None
     silence_s: float = 0.0  # more than 0: not speech but this much silence
+    voice: str = ""  # the language whose voice speaks it; empty: its own
 
     @property
     def file_name(self) -> str:
         return file_name(self.name)
+
+
+def message_name(text: str) -> str:
+    """The recording of a notice's own words (a campaign's message): named by its words,
+    so that changed words are a new recording and the same words one recording."""
+    return "message." + hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:16]
+
+
+def message_voice(text: str) -> str:
+    """The language a message is written in, read from its script: Chinese characters are
+    spoken by the Mandarin voice, other words by the English one."""
+    return ZH if any("\u3400" <= ch <= "\u9fff" for ch in text) else EN
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,10 +120,14 @@ class Catalogue:
 
 
 def build_catalogue(
-    communities: Iterable[CommunityName] = (), masters_dir: Path = MASTERS_DIR
+    communities: Iterable[CommunityName] = (),
+    masters_dir: Path = MASTERS_DIR,
+    messages: Iterable[str] = (),
 ) -> Catalogue:
-    """The whole catalogue: prompts' fixed parts, value pieces, silences, community names."""
+    """The whole catalogue: prompts' fixed parts, value pieces, silences, community names,
+    and the words of ``messages`` (notices being sent) in the voice they are written for."""
     communities = list(communities)
+    messages = sorted({m for m in messages if m.strip()})
     entries: list[Entry] = []
     for language in LANGUAGES:
         words = dict(_template_parts(language)) | value_words(language)
@@ -120,7 +138,13 @@ def build_catalogue(
             master = find_master(masters_dir, language, name)
             entries.append(Entry(name, language, text, master, 0.0 if text else EMPTY_HEAD_S))
         entries += [Entry(n, language, "", None, s) for n, s in SILENCES.items()]
+        entries += [message_entry(text, language) for text in messages]
     return Catalogue(entries)
+
+
+def message_entry(text: str, language: str) -> Entry:
+    """A notice's words as a recording for callers of ``language`` (one voice for all)."""
+    return Entry(message_name(text), language, text.strip(), voice=message_voice(text))
 
 
 def _template_parts(language: str) -> Iterator[tuple[str, str]]:

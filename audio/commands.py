@@ -12,7 +12,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from audio.build import BuildReport, PromptBuilder, prompts_dir
+from audio.build import BuildReport, PromptBuilder
 from audio.catalogue import LANGUAGES, Catalogue, CommunityName, build_catalogue
 from audio.fetch import RecordingSource
 from audio.recordings import collect_recordings
@@ -68,30 +68,38 @@ def check_cmd(obj: Any) -> None:
 
 
 def _builder(obj: Any) -> PromptBuilder:
-    config = obj.config
-    return PromptBuilder(
-        tools=AudioTools(tts_command=config.tts_command),
-        prompts_dir=prompts_dir(config),
-        loudness_db=config.prompt_loudness_db,
-    )
+    return PromptBuilder.from_config(obj.config)
 
 
 def _catalogue(obj: Any) -> Catalogue:
-    """The catalogue, with the communities' names when the database can be read."""
-    return build_catalogue(_communities(obj))
+    """The catalogue, with the communities' names and the messages of notices being sent
+    when the database can be read."""
+    communities, messages = _from_database(obj)
+    return build_catalogue(communities, messages=messages)
 
 
-def _communities(obj: Any) -> list[CommunityName]:
+def _from_database(obj: Any) -> tuple[list[CommunityName], list[str]]:
     from models import Community
+    from models.outbound import Campaign, CampaignStatus, JobPurpose
 
+    live = (CampaignStatus.DRAFT, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
     try:
         obj.require_schema()
         with obj.session() as session:
             rows = session.execute(select(Community.code, Community.name, Community.name_en))
-            return [CommunityName(code, name, name_en or "") for code, name, name_en in rows]
+            communities = [CommunityName(code, name, name_en or "") for code, name, name_en in rows]
+            messages = session.scalars(
+                select(Campaign.message).where(
+                    Campaign.purpose == JobPurpose.NOTICE, Campaign.status.in_(live)
+                )
+            )
+            return communities, [m for m in messages if m.strip()]
     except (HotlineError, SQLAlchemyError, click.ClickException) as exc:
-        click.echo(f"warning: community names left out (database unreadable: {exc})", err=True)
-        return []
+        click.echo(
+            f"warning: community names and notices left out (database unreadable: {exc})",
+            err=True,
+        )
+        return [], []
 
 
 def _summary(report: BuildReport, seconds: float, builder: PromptBuilder) -> str:

@@ -33,8 +33,10 @@ from agent_console.surveys import campaigns as campaign_service
 from agent_console.surveys import labels, services
 from agent_console.surveys.exceptions import FormRejected
 from agent_console.work_orders.services import local_text, remaining_text
+from audio.build import PromptBuilder
+from audio.exceptions import AudioError
 from models.base import utcnow
-from models.outbound import Campaign, FollowUpTask, OutboundJob
+from models.outbound import Campaign, FollowUpTask, JobPurpose, OutboundJob
 from models.staff import Agent, AgentRole
 from models.work_orders import Team, Technician
 
@@ -275,4 +277,18 @@ def campaign_act(campaign_id: int, action: str) -> ResponseReturnValue:
             return redirect(url_for(".campaign", campaign_id=campaign_id), 303)
         session.commit()
         flash(_("Campaign: %(status)s.", status=labels.CAMPAIGN_STATUSES[found.status]))
+        message = found.message if found.purpose is JobPurpose.NOTICE else ""
+    if action == "start" and message.strip():
+        _record_message(message)
     return redirect(url_for(".campaign", campaign_id=campaign_id), 303)
+
+
+def _record_message(text: str) -> None:
+    """A notice's words made into a recording as it starts: Asterisk plays files, not text
+    (Twilio and the simulator speak the words themselves)."""
+    try:
+        PromptBuilder.from_config(current_app.config["HOTLINE"]).build_messages([text])
+    except AudioError as exc:
+        current_app.logger.warning("notice message not built: %s", exc)
+        flash(_("The message could not be made into a recording for Asterisk (%(error)s): "
+                "run hotline prompts build.", error=str(exc)))  # fmt: skip

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from audio.catalogue import message_name
 from audio.speak import sequence
 from ivr import campaign_calls, flow
 from ivr.agi.channel import Channel
@@ -171,11 +172,13 @@ class _Run:
         return event
 
     def _pieces(self, say: flow.Say) -> list[str]:
-        if say.prompt == MESSAGE:  # the campaign's recording; words cannot be played here
+        if say.prompt == MESSAGE:  # the campaign's recording, else its words as built
             recording = str(say.params.get("recording") or "")
-            if not recording:
-                log.warning("%s: a message with no recording is not played", self.correlation)
-            return [recording] if recording else []
+            text = str(say.params.get("text") or "")
+            if recording or text.strip():
+                return [recording or sound_file(message_name(text))]
+            log.warning("%s: a message with no words or recording", self.correlation)
+            return []
         return [sound_file(name) for name in sequence(say, self.community_code)]
 
     def _play(self, say: flow.Say, escape: str) -> str:

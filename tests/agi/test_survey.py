@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from audio.catalogue import message_name
 from audio.fetch import RecordingSource
 from audio.recordings import collect_recordings
 from audio.tools import AudioTools
@@ -172,6 +173,15 @@ def test_a_notice_plays_its_recording(agi: FastAGIServer, engine: Engine) -> Non
     t = survey_call(agi, placed, CallScript(keys=["1", None]))
     assert t.files.count("hotline/notices/water-off") == 2
     assert attempt_of(engine, placed).outcome is AttemptOutcome.COMPLETED
+
+
+def test_a_notice_with_words_only_plays_them_as_built_for_its_campaign(
+    agi: FastAGIServer, engine: Engine
+) -> None:
+    placed = placed_call(engine, purpose=JobPurpose.NOTICE, payload={"message": "停水通知"})
+    t = survey_call(agi, placed, CallScript(keys=[None]))
+    built = "hotline/" + message_name("停水通知").replace(".", "-")
+    assert t.files.count(built) == 1 and t.files[0] == "hotline/notice-intro"
 
 
 def test_the_comment_recorded_on_asterisk_is_kept_with_the_call(

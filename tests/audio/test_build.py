@@ -7,12 +7,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy.orm import Session
 
 from audio.build import MANIFEST, PromptBuilder
-from audio.catalogue import Catalogue, Entry
+from audio.catalogue import Catalogue, Entry, message_name
 from audio.exceptions import ToolFailed
 from audio.tools import AudioTools
 from hotline.cli import cli
+from models.db import make_engine, upgrade
+from models.outbound import Campaign, CampaignStatus, JobPurpose
+from tests import factories
 from tests.audio.conftest import tone
 
 
@@ -128,3 +132,49 @@ def test_a_failure_stops_the_build_and_keeps_what_was_built(
     # One at a time, in catalogue order: two built and kept, then the failure, then none.
     missing = builder.check(Catalogue(entries)).missing
     assert missing == ["en/menu.no_input", "zh-CN/digit.1", "zh-CN/silence.1"]
+
+
+def test_a_notices_words_are_built_once_for_every_language_in_their_own_voice(
+    tmp_path: Path,
+) -> None:
+    voices = tmp_path / "voices.log"
+    tts = tmp_path / "tts.sh"
+    tts.write_text(f'#!/bin/sh\necho "$1" >> {voices}\nexec espeak-ng -v "$1" -w "$2" "$3"\n')
+    tts.chmod(0o755)
+    builder = PromptBuilder(
+        tools=AudioTools(tts_command=f"{tts} {{voice}} {{output}} {{text}}"),
+        prompts_dir=tmp_path / "prompts",
+    )
+    text = "明天9点到12点停水。"
+
+    report = builder.build_messages([text])
+    again = builder.build_messages([text])
+
+    name = message_name(text).replace(".", "-")
+    assert len(report.built) == 2 and again.built == [] and len(again.skipped) == 2
+    for folder in ("zh", "en"):
+        assert (
+            (tmp_path / "prompts" / "asterisk" / folder / "hotline" / f"{name}.ulaw").stat().st_size
+        )
+    assert voices.read_text().split() == ["cmn", "cmn"]  # Mandarin words, Mandarin voice
+
+
+def test_check_lists_the_words_of_notices_being_sent_and_not_of_those_done(
+    tmp_path: Path,
+) -> None:
+    env = {"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_PROMPTS_DIR": str(tmp_path / "p")}
+    engine = make_engine(f"sqlite:///{tmp_path / 'hotline.db'}")
+    upgrade(engine)
+    with Session(engine) as s:
+        c = factories.community(s)
+        sent = ((CampaignStatus.RUNNING, "明天停水。"), (CampaignStatus.FINISHED, "昨天停电。"))
+        for status, words in sent:
+            s.add(Campaign(community_id=c.id, purpose=JobPurpose.NOTICE, name=words,
+                           message=words, status=status))  # fmt: skip
+        s.commit()
+    engine.dispose()
+
+    lines = CliRunner().invoke(cli, ["prompts", "check"], env=env).output.splitlines()
+
+    assert f"missing  en/{message_name('明天停水。')}" in lines
+    assert not [line for line in lines if message_name("昨天停电。") in line]

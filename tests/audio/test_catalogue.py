@@ -7,12 +7,19 @@ from pathlib import Path
 import pytest
 
 from audio import speak
-from audio.catalogue import LANGUAGES, CommunityName, build_catalogue
+from audio.catalogue import (
+    LANGUAGES,
+    CommunityName,
+    build_catalogue,
+    message_name,
+    message_voice,
+)
 from audio.exceptions import UnknownPrompt
 from ivr import flow, prompt_texts
 from ivr.flow import Digits, NoInput, Record, Say, Speech
 from ivr.flow.dialout import OUTBOUND_PROMPTS
 from ivr.flow.script import directory, drive, sample_context, sample_resident, sample_unit
+from ivr.prompt_texts import EN, ZH
 
 CATALOGUE = build_catalogue([CommunityName("SH01", "阳光花园", "Sunshine Garden")])
 EVERY_PROMPT = sorted(flow.PROMPTS | prompt_texts.QUEUE_PROMPTS | OUTBOUND_PROMPTS)
@@ -171,3 +178,16 @@ def test_every_value_a_prompt_names_is_spoken(prompt: str, language: str) -> Non
         left_out = SPOKEN_FROM.get(field, (field,))
         params = {k: v for k, v in ALL_VALUES.items() if k not in left_out}
         assert len(speak.sequence(Say(prompt, params, language), "SH01")) < len(given), field
+
+
+def test_a_notices_words_are_one_recording_named_by_its_words() -> None:
+    text = "明天9点到12点停水。"
+    assert message_name(text) == message_name(f"  {text}\n") != message_name("明天停电。")
+    assert message_name(text).startswith("message.") and len(message_name(text)) == 24
+    catalogue = build_catalogue(messages=[text, "  ", text])
+    entries = [e for e in catalogue if e.name == message_name(text)]
+    assert sorted(e.language for e in entries) == sorted(LANGUAGES)
+    # Written in Chinese: the Mandarin voice speaks it to English speakers too.
+    assert {e.voice for e in entries} == {ZH} and {e.text for e in entries} == {text}
+    assert message_voice("Water off tomorrow 9 to 12.") == EN
+    assert not [e for e in build_catalogue() if e.name.startswith("message.")]

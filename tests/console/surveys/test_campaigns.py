@@ -6,10 +6,12 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from audio.catalogue import message_name
 from models import AuditLog, Community, ResidentRole
 from models.base import utcnow
 from models.estate import Language
@@ -270,3 +272,35 @@ def test_the_campaign_pages_in_chinese(
 
     assert "外呼活动" in page and "草稿" in page and "启动活动" in page and "通知" in page
     assert "新建外呼活动" in form and "欠费住户" in form and "5栋" in form
+
+
+def test_starting_a_notice_makes_its_words_a_recording_for_asterisk(
+    client: FlaskClient, engine: Engine, places: Places, households: Estate, app: Flask
+) -> None:
+    token = as_agent_in(client, "supervisor1")
+    create(client, token, places.sh01)
+    campaign, _ = campaign_jobs(engine)
+    prompts = app.config["HOTLINE"].data_dir / "prompts" / "asterisk"
+    name = message_name("明天9点到12点停水。").replace(".", "-")
+    assert not list(prompts.glob(f"*/hotline/{name}.*"))
+
+    client.post(f"/console/campaigns/{campaign.id}/start", data={"csrf_token": token})
+
+    assert campaign_jobs(engine)[0].status is CampaignStatus.RUNNING
+    assert {p.parent.parent.name for p in prompts.glob(f"*/hotline/{name}.sln")} == {"zh", "en"}
+
+
+def test_a_notice_whose_words_cannot_be_built_still_starts_and_says_so(
+    client: FlaskClient, engine: Engine, places: Places, households: Estate, app: Flask
+) -> None:
+    app.config["HOTLINE"] = dataclasses.replace(app.config["HOTLINE"], tts_command="false {output}")
+    token = as_agent_in(client, "supervisor1")
+    create(client, token, places.sh01)
+    campaign, _ = campaign_jobs(engine)
+
+    page = client.post(
+        f"/console/campaigns/{campaign.id}/start", data={"csrf_token": token}, follow_redirects=True
+    ).get_data(as_text=True)
+
+    assert campaign_jobs(engine)[0].status is CampaignStatus.RUNNING
+    assert "hotline prompts build" in page
