@@ -55,8 +55,9 @@ class Request:
     purpose: JobPurpose
     name: str
     message: str
-    audience: str
+    audience: str  # one of AUDIENCES, or "units" (an incident's households)
     building_ids: frozenset[int]
+    unit_ids: frozenset[int] = frozenset()
 
 
 def read_form(session: Session, form: Any, scope: Collection[int]) -> Request:
@@ -112,6 +113,8 @@ def households(session: Session, request: Request) -> tuple[list[Household], int
     )
     if request.audience == "buildings":
         query = query.where(Building.id.in_(request.building_ids))
+    if request.audience == "units":
+        query = query.where(Unit.id.in_(request.unit_ids))
     by_unit: dict[int, list[Occupancy]] = {}
     for occupancy in session.scalars(query):
         by_unit.setdefault(occupancy.unit_id, []).append(occupancy)
