@@ -166,7 +166,8 @@ def build_context(
 
 def _incidents(session: Reader, community_id: int, unit_ids: list[int]) -> list[flow.IncidentRef]:
     """The open incidents the caller is affected by (an unknown caller: community-wide ones)."""
-    rows = connection_of(session).execute(affecting(community_id, unit_ids)).all()
+    statement, parameters = affecting(community_id, unit_ids)
+    rows = connection_of(session).execute(statement, parameters).all()
     return [
         flow.IncidentRef(incident_id, message, message_en)
         for incident_id, message, message_en in rows

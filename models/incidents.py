@@ -12,7 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Column, ForeignKey, Index, Select, String, Table, Text, or_, select
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Select,
+    String,
+    Table,
+    Text,
+    bindparam,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, enum_column, utcnow
@@ -83,31 +94,48 @@ class Incident(Base):
 MAX_HEARD = 3  # a caller hears at most this many incidents' status, newest first
 
 
-def affecting(community_id: int, unit_ids: list[int]) -> Select[int, str, str]:
-    """The open incidents of the community that concern a caller from ``unit_ids``
-    (none known: only the community-wide ones), newest first: id, message, message_en.
-
-    Plain Core, so that a call's lookup may run it on a bare connection.
-    """
+def _affecting(units: bool) -> Select[int, str, str]:
     concerns = [Incident.scope == IncidentScope.COMMUNITY]
-    if unit_ids:
+    if units:
         in_building = (
             select(incident_buildings.c.incident_id)
             .join(Unit, Unit.building_id == incident_buildings.c.building_id)
-            .where(Unit.id.in_(unit_ids))
+            .where(Unit.id.in_(bindparam("units", expanding=True)))
         )
-        in_unit = select(incident_units.c.incident_id).where(incident_units.c.unit_id.in_(unit_ids))
+        in_unit = select(incident_units.c.incident_id).where(
+            incident_units.c.unit_id.in_(bindparam("units", expanding=True))
+        )
         concerns += [Incident.id.in_(in_building), Incident.id.in_(in_unit)]
     return (
         select(Incident.id, Incident.message, Incident.message_en)
         .where(
-            Incident.community_id == community_id,
+            Incident.community_id == bindparam("community"),
             Incident.status == IncidentStatus.OPEN,
             or_(*concerns),
         )
         .order_by(Incident.declared_at.desc(), Incident.id.desc())
         .limit(MAX_HEARD)
     )
+
+
+# Built once: every call's lookup runs one of them (building the expression per call
+# cost more than running it).
+_AFFECTING_UNITS = _affecting(units=True)
+_AFFECTING_COMMUNITY = _affecting(units=False)
+
+
+def affecting(
+    community_id: int, unit_ids: list[int]
+) -> tuple[Select[int, str, str], dict[str, object]]:
+    """The open incidents of the community that concern a caller from ``unit_ids``
+    (none known: only the community-wide ones), newest first: id, message, message_en —
+    the statement and its parameters.
+
+    Plain Core, so that a call's lookup may run it on a bare connection.
+    """
+    if unit_ids:
+        return _AFFECTING_UNITS, {"community": community_id, "units": list(unit_ids)}
+    return _AFFECTING_COMMUNITY, {"community": community_id}
 
 
 def affected_units(session: Session, incident: Incident) -> list[int]:
