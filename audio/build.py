@@ -32,6 +32,8 @@ import hashlib
 import json
 import math
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -43,10 +45,14 @@ from audio.catalogue import (
     Catalogue,
     Entry,
     message_entry,
+    web_urls,
 )
 from audio.exceptions import AudioError
+from audio.speak import sequence
 from audio.tools import AudioTools, Level, Outputs
 from hotline.config import Config
+from ivr.flow import Say
+from ivr.prompt_texts import TEXTS, ZH
 
 PIPELINE_VERSION = 1  # change it when the conversion changes: every entry is rebuilt
 MANIFEST = "manifest.json"
@@ -256,13 +262,7 @@ class PromptBuilder:
 
     def load_manifest(self) -> dict[str, Built]:
         """The manifest's records by entry key (empty when nothing was built)."""
-        path = self.root / MANIFEST
-        if not path.exists():
-            return {}
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("pipeline") != PIPELINE_VERSION:
-            return {}
-        return {name: Built(**record) for name, record in data["prompts"].items()}
+        return read_manifest(self.root)
 
     def save_manifest(self, manifest: dict[str, Built]) -> None:
         """Write the manifest atomically."""
@@ -275,3 +275,66 @@ class PromptBuilder:
         partial = path.with_suffix(".json.partial")
         partial.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
         partial.replace(path)
+
+
+def read_manifest(root: Path) -> dict[str, Built]:
+    """The manifest's records by entry key (empty when nothing was built)."""
+    path = root / MANIFEST
+    if not path.exists():
+        return {}
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("pipeline") != PIPELINE_VERSION:
+        return {}
+    return {name: Built(**record) for name, record in data["prompts"].items()}
+
+
+class WebPrompts:
+    """Which prompts ``hotline prompts build`` made for the web, as ``<Play>`` URLs.
+
+    A prompt is played from its recordings only when every piece of it (words and
+    values, :func:`audio.speak.sequence`) is built; otherwise the caller of
+    :meth:`urls` speaks it as text (``<Say>``). The manifest is read again when
+    it changes (looked at no more than every ``recheck_s`` seconds), so a build
+    while the app runs is picked up without a restart.
+    """
+
+    def __init__(self, root: Path, *, recheck_s: float = 5.0) -> None:
+        self.root = root
+        self.recheck_s = recheck_s
+        self._built: frozenset[str] = frozenset()
+        self._stamp: float | None = None
+        self._checked = -math.inf
+        self._lock = threading.Lock()
+
+    def urls(self, say: Say, community_code: str = "", base_url: str = "") -> list[str] | None:
+        """The MP3 URLs that say ``say`` in order, or None when any piece is not built."""
+        language = say.language if say.language in TEXTS else ZH
+        try:
+            names = sequence(say, community_code)
+        except AudioError:
+            return None
+        built = self.built()
+        if not names or any(f"{language}/{name}" not in built for name in names):
+            return None
+        return web_urls(names, language, base_url)
+
+    def built(self) -> frozenset[str]:
+        """The keys (``zh-CN/greeting.morning``) of the entries built with a web file."""
+        now = time.monotonic()
+        if now - self._checked < self.recheck_s:
+            return self._built
+        with self._lock:
+            self._checked = now
+            try:
+                stamp: float | None = (self.root / MANIFEST).stat().st_mtime
+            except OSError:
+                stamp = None
+            if stamp != self._stamp:
+                self._stamp = stamp
+                manifest = read_manifest(self.root) if stamp is not None else {}
+                self._built = frozenset(
+                    name
+                    for name, record in manifest.items()
+                    if any(f.startswith("web/") for f in record.files)
+                )
+        return self._built

@@ -16,6 +16,7 @@ from audio.build import BuildReport, PromptBuilder
 from audio.catalogue import LANGUAGES, Catalogue, CommunityName, build_catalogue
 from audio.fetch import RecordingSource
 from audio.recordings import collect_recordings
+from audio.speech.recognizer import SpeechService
 from audio.tools import AudioTools
 from hotline.exceptions import HotlineError
 
@@ -127,12 +128,18 @@ def collect_cmd(obj: Any) -> None:
         twilio_account_sid=config.twilio_account_sid,
         twilio_auth_token=config.twilio_auth_token,
     )
-    with obj.session() as session:
-        done = collect_recordings(
-            session, tools=AudioTools(), source=source, data_dir=config.data_dir
-        )
+    speech = SpeechService.from_config(config, workers=1)  # off (and said once) without a model
+    try:
+        with obj.session() as session:
+            done = collect_recordings(
+                session, tools=AudioTools(), source=source, data_dir=config.data_dir, speech=speech
+            )
+    finally:
+        speech.close()
     for call_id, reason in done.failed:
         click.echo(f"call {call_id}: {reason}", err=True)
     click.echo(f"{len(done.stored)} recording(s) kept, {len(done.failed)} not")
+    if speech.enabled:
+        click.echo(f"{done.transcribed} transcribed")
     if done.failed:
         raise SystemExit(1)

@@ -21,6 +21,9 @@ from sqlalchemy.orm import Session
 
 from audio.exceptions import AudioError, BadRecording
 from audio.fetch import RecordingSource
+from audio.speech.recognizer import SpeechService
+from audio.speech.transcribe import transcribe
+from audio.speech.transcripts import TRANSCRIBED, save_transcript
 from audio.tools import TELEPHONE_RATE, AudioTools
 from models import CallEvent
 
@@ -97,12 +100,23 @@ class Collected:
 
     stored: list[StoredRecording] = dataclasses.field(default_factory=list)
     failed: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+    transcribed: int = 0  # transcripts added (speech on)
 
 
 def collect_recordings(
-    session: Session, *, tools: AudioTools, source: RecordingSource, data_dir: Path
+    session: Session,
+    *,
+    tools: AudioTools,
+    source: RecordingSource,
+    data_dir: Path,
+    speech: SpeechService | None = None,
 ) -> Collected:
-    """Fetch, convert and keep every recording the calls' events name and that is not kept yet."""
+    """Fetch, convert and keep every recording the calls' events name and that is not kept yet.
+
+    With ``speech`` on, each recording kept is also transcribed (free text, kept as a
+    ``recording.transcribed`` call event the console searches), unless it already
+    has a transcript (a survey comment transcribed while the call was on Twilio).
+    """
     done = Collected()
     events = session.execute(
         select(CallEvent.call_id, CallEvent.kind, CallEvent.data)
@@ -125,4 +139,25 @@ def collect_recordings(
             done.failed.append((call_id, str(exc)))
         else:
             done.stored.append(kept)
+            if speech is not None and speech.enabled and transcribe_kept(session, speech, kept):
+                done.transcribed += 1
     return done
+
+
+def transcribe_kept(session: Session, speech: SpeechService, kept: StoredRecording) -> bool:
+    """Transcribe a kept recording and keep the text with its call (committed); False when it
+    already had a transcript or recognition failed (health and the log say why)."""
+    earlier = session.scalars(
+        select(CallEvent.data).where(
+            CallEvent.call_id == kept.call_id, CallEvent.kind == TRANSCRIBED
+        )
+    )
+    if any((data or {}).get("recording") == kept.kind for data in earlier):
+        return False
+    text = transcribe(speech, kept.wav)
+    if text is None:
+        return False
+    model = speech.engine.name if speech.engine is not None else ""
+    save_transcript(session, call_id=kept.call_id, recording=kept.kind, text=text, model=model)
+    session.commit()
+    return True

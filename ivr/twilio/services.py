@@ -19,6 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from audio.build import WebPrompts
 from ivr import calls
 from ivr.flow.context import LANGUAGES, ZH
 from ivr.twilio import endings, twiml
@@ -50,6 +51,11 @@ class TwilioCalls:
     )
     _reader: Engine | None = dataclasses.field(default=None, init=False, repr=False)
     _writer: Engine | None = dataclasses.field(default=None, init=False, repr=False)
+    prompts: WebPrompts | None = dataclasses.field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.settings.prompts_dir is not None:
+            self.prompts = WebPrompts(self.settings.prompts_dir)
 
     def read(self) -> Session:
         return (self.readers or self.sessions)()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from audio.build import prompts_dir
 from hotline.config import Config
 from ivr.recorder import spool_dir
 
@@ -32,6 +33,7 @@ class TwilioSettings:
     spool_dir: Path = Path("spool") / "calls"
     hold_music_url: str = DEFAULT_HOLD_MUSIC
     on_call_ring_seconds: int = 25
+    prompts_dir: Path | None = None  # built prompts (hotline prompts build): <Play>; None: <Say>
 
     @classmethod
     def from_config(cls, config: Config) -> TwilioSettings:
@@ -44,4 +46,5 @@ class TwilioSettings:
             region=config.default_region,
             spool_dir=spool_dir(config),
             hold_music_url=config.twilio_hold_music_url or DEFAULT_HOLD_MUSIC,
+            prompts_dir=prompts_dir(config),
         )

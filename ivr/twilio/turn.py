@@ -293,11 +293,14 @@ class Turn:
         assert self.state is not None
         carry = pack(self.state) if self.db_out or self.recorder.spooled else ""
         links = dataclasses.replace(self.links, seq=seq, carry=carry)
+        prompts = self.calls.prompts
         return twiml.render(
             shown,
             links,
             language=self.state.call.language,
             ring_seconds=self.calls.settings.on_call_ring_seconds,
+            recordings=prompts.urls if prompts is not None else None,
+            community=self.state.call.ctx.community.code,
         )
 
     # When our own code fails.

@@ -2,6 +2,10 @@
 
 Twilio facts this module relies on:
 
+- ``<Play>`` plays an audio file from a URL: a prompt built by ``hotline prompts
+  build`` is played from its MP3 pieces (``/prompts/<language>/<name>.mp3``, at
+  the same base as our other URLs) when every piece of it is built; otherwise
+  it is spoken with ``<Say>`` in the call's language.
 - ``<Say>`` speaks text; Mandarin needs a voice that speaks it (Amazon Polly's
   Zhiyu, language ``cmn-CN``). ``<Gather>``'s ``language`` is the *speech
   recogniser's* BCP-47 tag, which for Mandarin is ``cmn-Hans-CN`` (a bare
@@ -25,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -51,6 +55,12 @@ class Parent(Protocol):
     """Where a ``<Say>`` goes: a document, a ``<Gather>``, or twilio's own ``VoiceResponse``."""
 
     def say(self, message: str | None = ..., **attributes: Any) -> Any: ...
+
+    def play(self, url: str | None = ..., **attributes: Any) -> Any: ...
+
+
+# A prompt's recordings as URLs (audio.build.WebPrompts.urls), or None: speak it.
+Recordings = Callable[..., list[str] | None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,18 +125,30 @@ def _link(base: str, path: str, query: tuple[tuple[str, str], ...]) -> str:
 
 
 def render(
-    actions: Sequence[flow.Action], links: Links, *, language: str, ring_seconds: int = 25
+    actions: Sequence[flow.Action],
+    links: Links,
+    *,
+    language: str,
+    ring_seconds: int = 25,
+    recordings: Recordings | None = None,
+    community: str = "",
 ) -> str:
-    """The TwiML document for the actions Twilio carries out, in order."""
+    """The TwiML document for the actions Twilio carries out, in order.
+
+    :param recordings: the built prompts (``WebPrompts.urls``): what is built is
+        played, the rest spoken. None: every prompt spoken.
+    :param community: the call's community code (its name is a recording of its own).
+    """
     document = response()
+    voice = _Voice(recordings, community, links.base)
     for action in actions:
         match action:
             case flow.Say():
-                _say(document, action)
+                voice.say(document, action)
             case flow.Gather():
-                _gather(document, action, links)
+                _gather(document, action, links, voice)
             case flow.Record():
-                _record(document, action, links)
+                _record(document, action, links, voice)
             case flow.Route(queue=queue):
                 enqueue(document, queue, links, language)
             case flow.Transfer(number=number, reason=reason):
@@ -229,7 +251,27 @@ def _say(parent: Parent, say: flow.Say) -> None:
     parent.say(words, voice=voice.voice, language=voice.say_language)
 
 
-def _gather(document: Verb, gather: flow.Gather, links: Links) -> None:
+@dataclasses.dataclass(frozen=True)
+class _Voice:
+    """Plays a prompt's built recordings where it has them, else speaks its text."""
+
+    recordings: Recordings | None = None
+    community: str = ""
+    base: str = ""
+
+    def say(self, parent: Parent, say: flow.Say) -> None:
+        urls = self.recordings(say, self.community, self.base) if self.recordings else None
+        if not urls:
+            _say(parent, say)
+            return
+        for url in urls:
+            parent.play(url)
+
+
+SPEAK = _Voice()  # every prompt spoken
+
+
+def _gather(document: Verb, gather: flow.Gather, links: Links, voice: _Voice = SPEAK) -> None:
     speech = voice_for(gather.language).speech_language if gather.speech else None
     nested = document.gather(
         input="dtmf speech" if gather.speech else "dtmf",
@@ -244,11 +286,11 @@ def _gather(document: Verb, gather: flow.Gather, links: Links) -> None:
         speech_timeout=SPEECH_END_S if speech else None,
     )
     for say in gather.prompts:
-        _say(nested, say)
+        voice.say(nested, say)
 
 
-def _record(document: Verb, record: flow.Record, links: Links) -> None:
-    _say(document, flow.Say(record.prompt, {}, record.language))
+def _record(document: Verb, record: flow.Record, links: Links, voice: _Voice = SPEAK) -> None:
+    voice.say(document, flow.Say(record.prompt, {}, record.language))
     document.record(
         action=links.step(on="record"),
         method="POST",

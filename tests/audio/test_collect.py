@@ -16,11 +16,14 @@ from sqlalchemy.orm import Session
 from audio.exceptions import BadRecording
 from audio.fetch import RecordingSource
 from audio.recordings import collect_recordings, recording_path, stored_kinds
+from audio.speech import SpeechService
+from audio.speech.transcripts import save_transcript, search_transcripts
 from audio.tools import AudioTools
 from hotline.cli import cli
 from models import Call, CallEvent, Direction
 from tests import factories
 from tests.audio.conftest import tone
+from tests.speech.fakes import FakeEngine
 
 SID, TOKEN = "AC" + "0" * 32, "secret-token"
 RECORDING = f"/2010-04-01/Accounts/{SID}/Recordings/RE0123"
@@ -133,3 +136,30 @@ def test_cli_collects(engine: Engine, db_url: str, tmp_path: Path, sounds: Path)
     assert result.exit_code == 0, result.output
     assert "1 recording(s) kept, 0 not" in result.output
     assert stored_kinds(tmp_path / "data", call_id) == ["voicemail"]
+
+
+def test_with_speech_on_each_kept_recording_is_transcribed_once_and_searchable(
+    session: Session, tools: AudioTools, tmp_path: Path, sounds: Path
+) -> None:
+    community = factories.community(session)
+    session.commit()
+    folder = sounds / "hotline" / "messages"
+    (folder / "1700000000.2.wav").write_bytes((folder / "1700000000.1.wav").read_bytes())
+    message = add_call(session, community.id, "asterisk:hotline/messages/1700000000.1.wav")
+    commented = add_call(session, community.id, "asterisk:hotline/messages/1700000000.2.wav")
+    save_transcript(session, call_id=commented, recording="voicemail", text="已有", model="m")
+    session.commit()  # transcribed before it was collected (Twilio's comment queue)
+    speech = SpeechService(FakeEngine(words="漏水"), timeout_s=5.0)
+    source = RecordingSource(asterisk_sounds_dir=sounds)
+    try:
+        done = collect_recordings(
+            session, tools=tools, source=source, data_dir=tmp_path / "data", speech=speech
+        )
+    finally:
+        speech.close()
+    assert len(done.stored) == 2 and done.transcribed == 1
+    found = session.execute(search_transcripts("漏水", community_ids=[community.id])).all()
+    assert [(event.call_id, event.data["recording"]) for event, _ in found] == [
+        (message, "voicemail")
+    ]
+    assert [e.note for e, _ in session.execute(search_transcripts("已有")).all()] == ["已有"]

@@ -178,9 +178,17 @@ def _say(verb: ET.Element, urls: _Urls) -> None:
     )
 
 
+# A built prompt (hotline prompts build), served by the app itself.
+PROMPT_PATH = re.compile(r"/prompts/(zh-CN|en)/[A-Za-z0-9_-]+\.mp3")
+
+
 def _play(verb: ET.Element, urls: _Urls) -> None:
     url = (verb.text or "").strip()
-    _require(urlsplit(url).scheme in ("http", "https"), f"<Play> of {url!r}")
+    ours = urls.base and url.startswith(urls.base + "/")
+    path = url[len(urls.base) :] if ours else url
+    if urlsplit(path).scheme in ("http", "https"):
+        return  # hold music and the like, from elsewhere
+    _require(bool(PROMPT_PATH.fullmatch(path)), f"<Play> of {url!r}: not a prompt of ours")
 
 
 def _pause(verb: ET.Element, urls: _Urls) -> None:
