@@ -133,8 +133,12 @@ def _verbs(t: Transcript) -> list[str]:
 
 
 def test_given_speech_when_the_caller_says_a_menu_word_then_queued_by_it_without_get_data(
-    live: FastAGIServer, engine: Engine, audiosocket: AudioSocketServer
+    live: FastAGIServer,
+    engine: Engine,
+    audiosocket: AudioSocketServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(menu, "MENU_TIMEOUT_S", 8.0)  # words take well under a second
     leg = Leg(audiosocket.port, tone(400) + silence(1500))
     started = time.monotonic()
     t = call(live.port, CallScript(on_exec=leg), _env(live.port))
@@ -150,7 +154,7 @@ def test_given_speech_when_the_caller_says_a_menu_word_then_queued_by_it_without
     after = verbs[opened + 1 :]
     assert set(after[: after.index("WAIT FOR")]) == {"STREAM FILE"}  # the menu, then waiting
     assert leg.received == [b"\x00\x00\x00"]  # the server ended the leg with a hangup frame
-    assert took < 0.4 + MENU_S  # moved on at the end of speech, not at the keypad timeout
+    assert took < 8.0  # moved on at the end of speech, not at the keypad timeout
     [record] = _calls(engine)
     assert (record.disposition, record.queue) == ("queued", "repair")
 
@@ -203,7 +207,7 @@ def test_given_asterisk_never_opens_the_leg_then_the_keypad_until_the_timeout_an
     started = time.monotonic()
     t = call(live.port, CallScript(keys=["1"], on_exec=leg), _env(live.port))
     assert t.variables["HOTLINE_QUEUE"] == "emergency"
-    assert time.monotonic() - started < 2 * MENU_S + 2.0
+    assert time.monotonic() - started < 2 * MENU_S + 5.0  # not held: the keypad, then on
     assert len(leg.originated) == 1 and _verbs(t).count("GET DATA") == 1
     assert "never connected" in audiosocket.speech.health()["last_problem"]
 
@@ -307,6 +311,6 @@ def test_given_a_shared_disk_and_a_slow_recogniser_then_the_keypad_for_the_rest_
     t = call(recorded.port, script, _env(recorded.port))
     assert t.variables["HOTLINE_QUEUE"] == "repair"
     assert len(seen) == 1 and _verbs(t).count("GET DATA") == 1
-    assert time.monotonic() - started < 0.4 + MENU_S + 2.0
+    assert time.monotonic() - started < 0.4 + MENU_S + 5.0  # not held past the bound
     [record] = _calls(engine)
     assert "speech.keypad" in _events(engine, record.id)
