@@ -18,8 +18,6 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ivr.agi.server import FastAGIServer
-from ivr.agi.service import queue_for_inquiry
-from ivr.agi.survey import SurveyScript
 from ivr.ami.settings import parse_ami_url
 from ivr.dialer.asterisk import AsteriskProvider
 from ivr.dialer.services import Dialer
@@ -63,28 +61,13 @@ def expand(text: str, variables: dict[str, str]) -> str:
 
 
 @pytest.fixture
-def agi(engine: Engine) -> Iterator[FastAGIServer]:
-    script = SurveyScript(sessions=session_factory(engine), clock=lambda: NOW)
-    server = FastAGIServer(
-        ("127.0.0.1", 0),
-        scripts={"survey": script},
-        unknown_script=queue_for_inquiry,
-        read_timeout=10,
-    )
-    server.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
 def asterisk() -> Iterator[FakeAsterisk]:
     with FakeAsterisk() as fake:
         yield fake
 
 
 def test_a_completed_repair_is_surveyed_end_to_end_over_asterisk(
-    engine: Engine, agi: FastAGIServer, asterisk: FakeAsterisk
+    engine: Engine, survey_agi: FastAGIServer, asterisk: FakeAsterisk
 ) -> None:
     order_id = completed_repair(engine)
     provider = AsteriskProvider(
@@ -112,10 +95,9 @@ def test_a_completed_repair_is_surveyed_end_to_end_over_asterisk(
     ) | {"AMDSTATUS": "HUMAN"}  # fmt: skip
     url, *args = expand(agi_app.removeprefix("AGI(").removesuffix(")"), variables).split(",")
     script = url.rsplit("/", 1)[1]
-    env = environment(script, port=agi.port, uniqueid=originate["ChannelId"], language="zh")
-    env = [(k, f"agi://127.0.0.1:{agi.port}/{script}" if k == "agi_request" else v) for k, v in env]
+    env = environment(script, port=survey_agi.port, uniqueid=originate["ChannelId"], language="zh")
     env += [(f"agi_arg_{n}", value) for n, value in enumerate(args, start=1)]
-    transcript = call(agi.port, CallScript(keys=["5", "5", "4", "1", None]), env)
+    transcript = call(survey_agi.port, CallScript(keys=["5", "5", "4", "1", None]), env)
     assert transcript.hung_up_by_server
 
     with Session(engine) as s:

@@ -3,10 +3,8 @@ them (``AGI(agi://…/survey,${HOTLINE_ATTEMPT_ID},${AMDSTATUS})``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -16,15 +14,12 @@ from audio.recordings import collect_recordings
 from audio.tools import AudioTools
 from hotline.config import Config
 from ivr.agi.server import FastAGIServer
-from ivr.agi.service import build_server, queue_for_inquiry
-from ivr.agi.survey import SurveyScript
+from ivr.agi.service import build_server
 from models import Resident
-from models.db import session_factory
 from models.outbound import AttemptOutcome, JobPurpose, JobStatus, TaskKind
 from tests.agi.peer import CallScript, Transcript, call, environment
 from tests.audio.conftest import tone
 from tests.surveys.outbound_estate import (
-    NOW,
     Placed,
     attempt_of,
     call_of,
@@ -36,32 +31,17 @@ from tests.surveys.outbound_estate import (
 )
 
 
-@pytest.fixture
-def agi(engine: Engine) -> Iterator[FastAGIServer]:
-    script = SurveyScript(sessions=session_factory(engine), clock=lambda: NOW)
-    server = FastAGIServer(
-        ("127.0.0.1", 0),
-        scripts={"survey": script},
-        unknown_script=queue_for_inquiry,
-        read_timeout=10,
-    )
-    server.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 def survey_call(
-    agi: FastAGIServer, placed: Placed, script: CallScript, amd: str = "HUMAN"
+    survey_agi: FastAGIServer, placed: Placed, script: CallScript, amd: str = "HUMAN"
 ) -> Transcript:
-    env = environment("survey", port=agi.port, uniqueid=f"1763877600.{placed.attempt}")
+    env = environment("survey", port=survey_agi.port, uniqueid=f"1763877600.{placed.attempt}")
     env += [("agi_arg_1", str(placed.attempt)), ("agi_arg_2", amd)]
-    return call(agi.port, script, env)
+    return call(survey_agi.port, script, env)
 
 
-def test_a_whole_survey_over_asterisk(agi: FastAGIServer, engine: Engine) -> None:
+def test_a_whole_survey_over_asterisk(survey_agi: FastAGIServer, engine: Engine) -> None:
     placed = placed_call(engine)
-    t = survey_call(agi, placed, CallScript(keys=["4", "5", "3", "1"]))
+    t = survey_call(survey_agi, placed, CallScript(keys=["4", "5", "3", "1"]))
     assert t.variables["CHANNEL(language)"] == "zh"
     assert t.files[:4] == [
         "hotline/survey-intro",
@@ -86,18 +66,18 @@ def test_a_whole_survey_over_asterisk(agi: FastAGIServer, engine: Engine) -> Non
     assert "survey.comment" in event_kinds(engine, placed)
 
 
-def test_english_sounds_for_an_english_speaker(agi: FastAGIServer, engine: Engine) -> None:
+def test_english_sounds_for_an_english_speaker(survey_agi: FastAGIServer, engine: Engine) -> None:
     placed = placed_call(engine, language="en")
-    t = survey_call(agi, placed, CallScript(keys=["5", "5", "5", "1"]))
+    t = survey_call(survey_agi, placed, CallScript(keys=["5", "5", "5", "1"]))
     assert t.variables["CHANNEL(language)"] == "en"
 
 
-def test_hanging_up_part_way_keeps_the_answers(agi: FastAGIServer, engine: Engine) -> None:
+def test_hanging_up_part_way_keeps_the_answers(survey_agi: FastAGIServer, engine: Engine) -> None:
     placed = placed_call(engine)
-    full = survey_call(agi, placed_call(engine), CallScript(keys=["5", "1"]))
+    full = survey_call(survey_agi, placed_call(engine), CallScript(keys=["5", "1"]))
     # hang up during the third question (attitude), after two answers
     third = [i for i, c in enumerate(full.commands) if c.startswith("GET DATA")][2]
-    t = survey_call(agi, placed, CallScript(keys=["5", "1"], hangup_at=third))
+    t = survey_call(survey_agi, placed, CallScript(keys=["5", "1"], hangup_at=third))
     assert t.closed_cleanly
     answers = response_of(engine, placed)
     assert answers is not None
@@ -110,20 +90,20 @@ def test_hanging_up_part_way_keeps_the_answers(agi: FastAGIServer, engine: Engin
 
 
 def test_hanging_up_at_any_command_ends_the_attempt_once(
-    agi: FastAGIServer, engine: Engine
+    survey_agi: FastAGIServer, engine: Engine
 ) -> None:
-    length = len(survey_call(agi, placed_call(engine), CallScript(keys=["4"] * 4)).commands)
+    length = len(survey_call(survey_agi, placed_call(engine), CallScript(keys=["4"] * 4)).commands)
     for index in range(0, length, 3):
         placed = placed_call(engine)
-        t = survey_call(agi, placed, CallScript(keys=["4"] * 4, hangup_at=index))
+        t = survey_call(survey_agi, placed, CallScript(keys=["4"] * 4, hangup_at=index))
         assert t.closed_cleanly, index
         outcome = attempt_of(engine, placed).outcome
         assert outcome in (AttemptOutcome.PARTIAL, AttemptOutcome.COMPLETED), (index, outcome)
 
 
-def test_9_opts_out(agi: FastAGIServer, engine: Engine) -> None:
+def test_9_opts_out(survey_agi: FastAGIServer, engine: Engine) -> None:
     placed = placed_call(engine)
-    t = survey_call(agi, placed, CallScript(keys=["2", "9", "1"]))
+    t = survey_call(survey_agi, placed, CallScript(keys=["2", "9", "1"]))
     assert "hotline/survey-opted_out" in t.files
     assert attempt_of(engine, placed).outcome is AttemptOutcome.OPTED_OUT
     assert job_of(engine, placed).status is JobStatus.OPTED_OUT
@@ -131,17 +111,17 @@ def test_9_opts_out(agi: FastAGIServer, engine: Engine) -> None:
         assert s.get_one(Resident, placed.resident).survey_opt_out
 
 
-def test_no_input_ends_the_call_for_a_later_try(agi: FastAGIServer, engine: Engine) -> None:
+def test_no_input_ends_the_call_for_a_later_try(survey_agi: FastAGIServer, engine: Engine) -> None:
     placed = placed_call(engine)
-    t = survey_call(agi, placed, CallScript(keys=[None, None]))
+    t = survey_call(survey_agi, placed, CallScript(keys=[None, None]))
     assert t.files[-1] == "hotline/survey-later" and t.hung_up_by_server
     assert attempt_of(engine, placed).outcome is AttemptOutcome.PARTIAL
     assert response_of(engine, placed) is None
 
 
-def test_invalid_keys_skip_a_question(agi: FastAGIServer, engine: Engine) -> None:
+def test_invalid_keys_skip_a_question(survey_agi: FastAGIServer, engine: Engine) -> None:
     placed = placed_call(engine)
-    survey_call(agi, placed, CallScript(keys=["7", "8", "4", "4", "1"]))
+    survey_call(survey_agi, placed, CallScript(keys=["7", "8", "4", "4", "1"]))
     answers = response_of(engine, placed)
     assert answers is not None
     assert (answers.timeliness, answers.skill, answers.attitude, answers.solved) == (
@@ -153,42 +133,42 @@ def test_invalid_keys_skip_a_question(agi: FastAGIServer, engine: Engine) -> Non
     assert attempt_of(engine, placed).outcome is AttemptOutcome.COMPLETED
 
 
-def test_an_answering_machine_is_left_politely(agi: FastAGIServer, engine: Engine) -> None:
+def test_an_answering_machine_is_left_politely(survey_agi: FastAGIServer, engine: Engine) -> None:
     placed = placed_call(engine)
-    t = survey_call(agi, placed, CallScript(), amd="MACHINE")
+    t = survey_call(survey_agi, placed, CallScript(), amd="MACHINE")
     assert t.files == ["hotline/outbound-machine"] and t.hung_up_by_server
     assert attempt_of(engine, placed).outcome is AttemptOutcome.MACHINE
     assert job_of(engine, placed).status is JobStatus.SCHEDULED
 
 
-def test_an_unknown_attempt_is_hung_up_on(agi: FastAGIServer, engine: Engine) -> None:
-    env = environment("survey", port=agi.port) + [("agi_arg_1", "999999")]
-    t = call(agi.port, CallScript(), env)
+def test_an_unknown_attempt_is_hung_up_on(survey_agi: FastAGIServer, engine: Engine) -> None:
+    env = environment("survey", port=survey_agi.port) + [("agi_arg_1", "999999")]
+    t = call(survey_agi.port, CallScript(), env)
     assert t.hung_up_by_server and t.files == []
 
 
-def test_a_notice_plays_its_recording(agi: FastAGIServer, engine: Engine) -> None:
+def test_a_notice_plays_its_recording(survey_agi: FastAGIServer, engine: Engine) -> None:
     payload = {"message": "停水通知", "recording": "hotline/notices/water-off"}
     placed = placed_call(engine, purpose=JobPurpose.NOTICE, payload=payload)
-    t = survey_call(agi, placed, CallScript(keys=["1", None]))
+    t = survey_call(survey_agi, placed, CallScript(keys=["1", None]))
     assert t.files.count("hotline/notices/water-off") == 2
     assert attempt_of(engine, placed).outcome is AttemptOutcome.COMPLETED
 
 
 def test_a_notice_with_words_only_plays_them_as_built_for_its_campaign(
-    agi: FastAGIServer, engine: Engine
+    survey_agi: FastAGIServer, engine: Engine
 ) -> None:
     placed = placed_call(engine, purpose=JobPurpose.NOTICE, payload={"message": "停水通知"})
-    t = survey_call(agi, placed, CallScript(keys=[None]))
+    t = survey_call(survey_agi, placed, CallScript(keys=[None]))
     built = "hotline/" + message_name("停水通知").replace(".", "-")
     assert t.files.count(built) == 1 and t.files[0] == "hotline/notice-intro"
 
 
 def test_the_comment_recorded_on_asterisk_is_kept_with_the_call(
-    agi: FastAGIServer, engine: Engine, tmp_path: Path
+    survey_agi: FastAGIServer, engine: Engine, tmp_path: Path
 ) -> None:
     placed = placed_call(engine)
-    survey_call(agi, placed, CallScript(keys=["4", "4", "4", "1"]))
+    survey_call(survey_agi, placed, CallScript(keys=["4", "4", "4", "1"]))
     sounds = tmp_path / "sounds"
     uniqueid = call_of(engine, placed).provider_call_id
     (sounds / "hotline" / "comments").mkdir(parents=True)
