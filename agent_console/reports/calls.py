@@ -32,7 +32,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from agent_console.reports.periods import Window, hour_bucket, read_hour, seconds_between, within
@@ -42,8 +42,13 @@ from ivr.flow.outcomes import ABANDONED, QUEUED
 from ivr.twilio.endings import ANSWERED, QUEUE_STEP
 from ivr.twilio.store import BRIDGED
 from ivr.twilio.turn import PROVIDER as TWILIO
-from models.calls import Call, CallEvent, Direction
+from models.calls import QUEUE_EVENT_KINDS, Call, CallEvent, Direction
 
+EVENTS_BEFORE = dt.timedelta(hours=1)  # clocks of two machines
+EVENTS_AFTER = dt.timedelta(days=1)
+NEVER = dt.datetime(
+    2000, 1, 1, tzinfo=dt.UTC
+)  # the event bounds of no window at all  # the longest a call's events go on after the period
 OFFERED = ("answered", "abandoned", "callback_requested", "queued")
 OUTCOMES = (
     *OFFERED,
@@ -87,23 +92,32 @@ class Tally(Today):
             self.waiting += count
 
 
-def _outcome() -> Any:
+def _outcome(c: Any) -> Any:
+    """SQL: the outcome of the call whose columns are ``c``."""
     return case(
-        (or_(Call.disposition == ANSWERED, Call.answered_at.is_not(None)), literal("answered")),
-        (
-            and_(Call.disposition == ABANDONED, Call.disposition_step == QUEUE_STEP),
-            literal("abandoned"),
-        ),
-        (Call.disposition == ABANDONED, literal("abandoned_in_ivr")),
-        (Call.disposition == CALLBACK_REQUESTED, literal("callback_requested")),
-        (Call.disposition == QUEUED, literal("queued")),
-        (Call.disposition.in_(OUTCOMES), Call.disposition),
+        (or_(c.disposition == ANSWERED, c.answered_at.is_not(None)), literal("answered")),
+        (and_(c.disposition == ABANDONED, c.disposition_step == QUEUE_STEP), literal("abandoned")),
+        (c.disposition == ABANDONED, literal("abandoned_in_ivr")),
+        (c.disposition == CALLBACK_REQUESTED, literal("callback_requested")),
+        (c.disposition == QUEUED, literal("queued")),
+        (c.disposition.in_(OUTCOMES), c.disposition),
         else_=literal("unknown"),
     )
 
 
-def _event_times(call_ids: Any) -> Any:
-    """Per call, the event times and reported waits the wait is read from (one GROUP BY)."""
+CALL_COLUMNS = (
+    "id", "community_id", "provider", "queue", "disposition", "disposition_step",
+    "started_at", "ended_at", "answered_at",
+)  # fmt: skip
+
+
+def _calls_with_events(windows: Sequence[Window]) -> Any:
+    """Per inbound call of the windows, its columns and the event times and reported waits
+    its wait is read from: one join of the calls with their events, grouped by call.
+
+    Only events recorded from the windows' start to a day after their end are read (a call
+    lasts minutes): the period's events, not the whole history.
+    """
     kind, data = CallEvent.kind, CallEvent.data
 
     def first(name: str) -> Any:
@@ -113,49 +127,43 @@ def _event_times(call_ids: Any) -> Any:
         return func.max(case((condition, data[key].as_float())))
 
     result = data["result"].as_string()
+    columns = [getattr(Call, name) for name in CALL_COLUMNS]
+    events = and_(
+        CallEvent.call_id == Call.id,
+        kind.in_(QUEUE_EVENT_KINDS),  # as the index ix_call_events_report
+        CallEvent.at >= min((w.start for w in windows), default=NEVER) - EVENTS_BEFORE,
+        CallEvent.at < max((w.end for w in windows), default=NEVER) + EVENTS_AFTER,
+    )
+    bridged = and_(kind == "call.queue_result", result.in_(sorted(BRIDGED)))
+    hung_up = and_(kind == "call.queue_result", result == "hangup")
     return (
         select(
-            CallEvent.call_id.label("call_id"),
+            *columns,
             first("queue.joined").label("joined"),
             first("agent.connected").label("connected"),
             first("queue.abandoned").label("gave_up"),
             first("call.hangup").label("hangup"),
             reported(kind == "agent.connected", "hold_time").label("hold_answered"),
             reported(kind == "queue.abandoned", "hold_time").label("hold_abandoned"),
-            reported(
-                and_(kind == "call.queue_result", result.in_(sorted(BRIDGED))), "seconds"
-            ).label("twilio_answered"),
-            reported(and_(kind == "call.queue_result", result == "hangup"), "seconds").label(
-                "twilio_abandoned"
-            ),
+            reported(bridged, "seconds").label("twilio_answered"),
+            reported(hung_up, "seconds").label("twilio_abandoned"),
         )
+        .outerjoin(CallEvent, events)
         .where(
-            CallEvent.call_id.in_(call_ids),
-            kind.in_(
-                (
-                    "queue.joined",
-                    "agent.connected",
-                    "queue.abandoned",
-                    "call.hangup",
-                    "call.queue_result",
-                )
-            ),
+            Call.direction == Direction.INBOUND,
+            within(Call.community_id, Call.started_at, windows),
         )
-        .group_by(CallEvent.call_id)
+        .group_by(Call.id)  # the other columns depend on it: PostgreSQL and SQLite know
         .subquery("e")
     )
 
 
 def call_rows(windows: Sequence[Window], dialect: str) -> Select[Any]:
     """One row per inbound call of the windows: id, community, queue, outcome, wait, start."""
-    chosen = and_(
-        Call.direction == Direction.INBOUND,
-        within(Call.community_id, Call.started_at, windows),
-    )
-    e = _event_times(select(Call.id).where(chosen))
-    outcome = _outcome()
-    answer = func.coalesce(Call.answered_at, e.c.connected)
-    give_up = func.coalesce(e.c.gave_up, e.c.hangup, Call.ended_at)
+    e = _calls_with_events(windows)
+    outcome = _outcome(e.c)
+    answer = func.coalesce(e.c.answered_at, e.c.connected)
+    give_up = func.coalesce(e.c.gave_up, e.c.hangup, e.c.ended_at)
     asterisk_answered = case(
         (
             and_(e.c.joined.is_not(None), answer.is_not(None)),
@@ -170,7 +178,7 @@ def call_rows(windows: Sequence[Window], dialect: str) -> Select[Any]:
         ),
         else_=e.c.hold_abandoned,
     )
-    twilio = Call.provider == TWILIO
+    twilio = e.c.provider == TWILIO
     wait = case(
         (and_(outcome == "answered", twilio), e.c.twilio_answered),
         (outcome == "answered", asterisk_answered),
@@ -178,36 +186,61 @@ def call_rows(windows: Sequence[Window], dialect: str) -> Select[Any]:
         (outcome == "abandoned", asterisk_abandoned),
     )
     wait = case((wait < 0, 0.0), else_=wait)  # clocks of two machines: never below zero
-    return (
-        select(
-            Call.id.label("id"),
-            Call.community_id.label("community_id"),
-            func.coalesce(Call.queue, "").label("queue"),
-            outcome.label("outcome"),
-            wait.label("wait"),
-            Call.started_at.label("started_at"),
-        )
-        .outerjoin(e, e.c.call_id == Call.id)
-        .where(chosen)
+    return select(
+        e.c.id.label("id"),
+        e.c.community_id.label("community_id"),
+        func.coalesce(e.c.queue, "").label("queue"),
+        outcome.label("outcome"),
+        wait.label("wait"),
+        e.c.started_at.label("started_at"),
     )
 
 
-def _grouped(session: Session, windows: Sequence[Window], by_hour: bool) -> list[Any]:
-    """Counts, calls within the target and summed waits per (queue or UTC hour, outcome)."""
+@dataclasses.dataclass
+class Summary:
+    """The calls of one period: all, per queue (``""``: reached no queue), per UTC hour."""
+
+    total: Tally = dataclasses.field(default_factory=Tally)
+    by_queue: dict[str, Tally] = dataclasses.field(default_factory=dict)
+    by_hour: dict[dt.datetime, Tally] = dataclasses.field(default_factory=dict)
+
+
+def summarise(session: Session, periods: dict[str, Sequence[Window]]) -> dict[str, Summary]:
+    """Each period's calls, in one statement: the calls of every period are read (and their
+    waits computed) once, then counted per (period, queue, outcome) and per (period, UTC hour,
+    outcome). Periods must not overlap."""
     dialect = session.get_bind().dialect.name
-    rows = call_rows(windows, dialect).subquery("c")
+    windows = [w for found in periods.values() for w in found]
+    each = call_rows(windows, dialect).subquery("each")
+    label = case(
+        *((within(each.c.community_id, each.c.started_at, w), name) for name, w in periods.items()),
+        else_="",
+    )
+    rows = select(each, label.label("period")).cte("c")
     target = SERVICE_LEVEL_SECONDS
     in_target = case((and_(rows.c.wait.is_not(None), rows.c.wait <= target), 1), else_=0)
-    key = hour_bucket(rows.c.started_at, dialect) if by_hour else rows.c.queue
-    query = select(
-        key.label("key"),
+    counts = (
         rows.c.outcome,
         func.count().label("n"),
         func.sum(in_target).label("in_target"),
         func.sum(rows.c.wait).label("wait_sum"),
         func.count(rows.c.wait).label("known"),
-    ).group_by(key, rows.c.outcome)
-    return list(session.execute(query))
+    )
+    hour = hour_bucket(rows.c.started_at, dialect)
+    query = union_all(
+        select(literal("queue").label("kind"), rows.c.period, rows.c.queue.label("key"), *counts)
+        .group_by(rows.c.period, rows.c.queue, rows.c.outcome),
+        select(literal("hour").label("kind"), rows.c.period, hour.label("key"), *counts)
+        .group_by(rows.c.period, hour, rows.c.outcome),
+    )  # fmt: skip
+    found = {name: Summary() for name in periods}
+    for row in session.execute(query):
+        summary = found[row.period]
+        if row.kind == "queue":
+            _add([summary.total, summary.by_queue.setdefault(row.key, Tally())], row)
+        else:
+            _add([summary.by_hour.setdefault(read_hour(row.key), Tally())], row)
+    return found
 
 
 def _add(tallies: list[Tally], row: Any) -> None:
@@ -217,18 +250,8 @@ def _add(tallies: list[Tally], row: Any) -> None:
 
 def tally(session: Session, windows: Sequence[Window]) -> tuple[Tally, dict[str, Tally]]:
     """All calls of the windows, and per queue (``""``: calls that reached no queue)."""
-    total, by_queue = Tally(), dict[str, Tally]()
-    for row in _grouped(session, windows, by_hour=False):
-        _add([total, by_queue.setdefault(row.key, Tally())], row)
-    return total, by_queue
-
-
-def by_hour(session: Session, windows: Sequence[Window]) -> dict[dt.datetime, Tally]:
-    """Calls per UTC hour they started in (the pages turn them into local hours and days)."""
-    found: dict[dt.datetime, Tally] = {}
-    for row in _grouped(session, windows, by_hour=True):
-        _add([found.setdefault(read_hour(row.key), Tally())], row)
-    return found
+    found = summarise(session, {"period": windows})["period"]
+    return found.total, found.by_queue
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from agent_console.reports import calls, orders, satisfaction
 from agent_console.reports.calls import ListedCall, Tally
-from agent_console.reports.periods import Window, day_windows
+from agent_console.reports.periods import Window, day_windows, tune_for_reports
 from agent_console.reports.tables import Cell, Table, local, rate, seconds
 from models.estate import Community
 
@@ -48,6 +48,7 @@ def daily(
 ) -> Daily:
     """The review of ``day`` (each community's own) for ``communities``, made at ``now``."""
     windows = day_windows(communities, day)
+    tune_for_reports(session)
     total, by_queue = calls.tally(session, windows)
     ids = [c.id for c in communities]
     return Daily(

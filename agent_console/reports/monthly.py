@@ -15,7 +15,12 @@ from sqlalchemy.orm import Session
 from agent_console.reports import calls, orders, satisfaction
 from agent_console.reports.calls import Tally
 from agent_console.reports.definitions import BY_KEY, FIGURES
-from agent_console.reports.periods import Window, month_windows, previous_month
+from agent_console.reports.periods import (
+    Window,
+    month_windows,
+    previous_month,
+    tune_for_reports,
+)
 from agent_console.reports.tables import Cell, Table, rate, seconds
 from models.estate import Community
 
@@ -52,12 +57,14 @@ class Measures:
         }[key]
 
 
-def measures(session: Session, windows: list[Window], now: dt.datetime) -> Measures:
-    total, _ = calls.tally(session, windows)
+def measures(
+    session: Session, windows: list[Window], now: dt.datetime, summary: calls.Summary
+) -> Measures:
+    """The month's figures; its calls already counted in ``summary``."""
     overall = satisfaction.scores(session, windows)
     return Measures(
         windows=windows,
-        calls=total,
+        calls=summary.total,
         complaints=orders.complaints(session, windows, now),
         repairs=orders.repairs(session, windows, now),
         callbacks=orders.callbacks(session, windows),
@@ -97,20 +104,21 @@ def monthly(
     """The analysis of ``month`` (its first day) and the month before, made at ``now``."""
     this = month_windows(communities, month)
     before = month_windows(communities, previous_month(month))
-    current = measures(session, this, now)
-    _, by_queue = calls.tally(session, this)
+    tune_for_reports(session)
+    counted = calls.summarise(session, {"current": this, "previous": before})
+    current = measures(session, this, now, counted["current"])
     return Monthly(
         month=month,
         now=now,
         communities=list(communities),
         current=current,
-        previous=measures(session, before, now),
-        by_queue=by_queue,
+        previous=measures(session, before, now, counted["previous"]),
+        by_queue=counted["current"].by_queue,
         requests=orders.requests(session, this),
         by_building=orders.requests_by_building(session, this),
         by_technician=satisfaction.scores(session, this, "technician"),
         by_category=satisfaction.scores(session, this, "category"),
-        hours=calls.by_hour(session, before + this),
+        hours=counted["previous"].by_hour | counted["current"].by_hour,
     )
 
 

@@ -141,3 +141,11 @@ def test_a_day_and_a_month_are_each_communitys_own(
     month, _ = calls.tally(db, month_windows([ny01], dt.date(2026, 11, 1)))
 
     assert (day.answered, month.answered) == (1, 1)
+
+
+def test_no_community_in_scope_makes_an_empty_report(db: Session, traffic: dict[str, int]) -> None:
+    report = monthly.monthly(db, [], DAY, utc(2026, 12, 20))
+    review = daily.daily(db, [], DAY, utc(2026, 12, 2))
+
+    assert (report.current.calls.offered, report.hours, report.requests) == (0, {}, [])
+    assert (review.total.offered, review.abandoned, review.open_orders) == (0, [], [])
