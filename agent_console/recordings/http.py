@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, request, send_file, send_from_directory
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_file,
+    send_from_directory,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext
+from sqlalchemy import select
 
-from agent_console.auth import current_agent, in_scope_or_404, login_required
+from agent_console.auth import community_scope, current_agent, in_scope_or_404, login_required
 from agent_console.auth.access import readers
-from agent_console.privacy import record_view
+from agent_console.privacy import record_view, shown_number
+from agent_console.wallboard import labels
 from audio.build import prompts_dir
 from audio.catalogue import LANGUAGES
 from audio.exceptions import BadRecording
-from audio.recordings import MEDIA_TYPES, recording_path
+from audio.recordings import MEDIA_TYPES, recording_path, stored_kinds
+from audio.speech.transcripts import search_transcripts
 from hotline.config import Config
-from models import Call
+from models import Call, Community
 
 bp = Blueprint("recordings", __name__)
 
@@ -55,3 +68,69 @@ def prompt(language: str, name: str) -> ResponseReturnValue:
         abort(404)
     folder = prompts_dir(_config()) / "web" / language
     return send_from_directory(folder, f"{name}.mp3", mimetype="audio/mpeg", max_age=3600)
+
+
+KIND_LABELS = {
+    "voicemail": lazy_gettext("Message left"),
+    "survey-comment": lazy_gettext("Survey comment"),
+}
+MAX_QUERY = 100
+SHOWN = 50
+
+
+@bp.get("/console/transcripts")
+@login_required
+def transcripts() -> str:
+    """Callers' recordings as text, newest first, searched by words, in the agent's communities.
+
+    Each transcript shown is audited as a view of that call's recording.
+    """
+    words = request.args.get("q", "").strip()[:MAX_QUERY]
+    scope = community_scope()
+    with readers() as db:
+        found = db.execute(search_transcripts(words, community_ids=scope, limit=SHOWN)).all()
+        communities = {
+            c.id: c for c in db.scalars(select(Community).where(Community.id.in_(scope)))
+        }
+    zone = labels.zone_of(list(communities.values()))
+    data_dir = _config().data_dir
+    rows, seen = [], []
+    for event, call in found:
+        kind = str((event.data or {}).get("recording") or "")
+        community = communities.get(call.community_id or 0)
+        playable = kind in stored_kinds(data_dir, call.id)
+        seen.append((call.id, kind))
+        rows.append(
+            {
+                "call_id": call.id,
+                "when": labels.local(event.at, zone),
+                "community": community.name if community else "",
+                "caller": shown_number(call.caller_e164 or call.caller_number),
+                "kind": KIND_LABELS.get(kind, kind),
+                "text": event.note or "",
+                "audio": url_for("recordings.play", call_id=call.id, kind=kind, fmt="mp3")
+                if playable
+                else "",
+            }
+        )
+    _audit_transcripts(
+        [
+            (row["call_id"], str((e.data or {}).get("recording")))
+            for row, (e, _) in zip(rows, found, strict=True)
+        ]
+    )
+    return render_template(
+        "recordings/transcripts.html", words=words, rows=rows, timezone=str(zone), shown=SHOWN
+    )
+
+
+def _audit_transcripts(shown: list[tuple[int, str]]) -> None:
+    """One audit row per transcript shown: its text is the caller's own words."""
+    if not shown:
+        return
+    agent = current_agent()
+    assert agent is not None  # login_required
+    with current_app.extensions["hotline.sessions"]() as session:
+        for call_id, kind in shown:
+            record_view(session, agent, "call_recording", call_id, kind=kind, transcript=True)
+        session.commit()
