@@ -53,9 +53,9 @@ def create_app(
     app.register_blueprint(simulator.create_blueprint(twilio_settings, **webhook_sessions))
     auth.init_app(app, hotline_config)  # after the blueprints it exempts from CSRF
     layout.init_app(app)
-    from agent_console import incidents, reports, surveys
+    from agent_console import incidents, oncall, reports, surveys
 
-    for area in (desk, work_orders, wallboard, surveys, reports, incidents):
+    for area in (desk, work_orders, wallboard, surveys, reports, incidents, oncall):
         area.init_app(app)
     from agent_console import recordings
 

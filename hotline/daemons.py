@@ -69,6 +69,7 @@ class Daemons:
                 port=port,
                 speech=self.speech,
                 audiosocket=self.audiosocket,
+                bus=self.bus,
             )
         except OSError as exc:
             raise self._cannot_listen(host, port, exc) from exc
@@ -142,7 +143,7 @@ class Daemons:
         """
         from ivr.dialer.plugin import build_thread
 
-        self.dialer = build_thread(self.config, self.engine, app=app)
+        self.dialer = build_thread(self.config, self.engine, app=app, bus=self.bus)
         self.dialer.start()
         return self.dialer
 

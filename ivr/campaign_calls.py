@@ -23,11 +23,11 @@ from audio.speech.transcripts import TRANSCRIBED, TranscriptionQueue
 from ivr import flow
 from ivr.dialer.claims import attempt_id_of
 from ivr.flow.context import LANGUAGES, ZH
-from ivr.flow.outbound import OutboundContext, Subject
+from ivr.flow.outbound import Emergency, OutboundContext, Subject
 from ivr.flow.survey import subject_kind
 from models import Call, CallEvent, utcnow
 from models.calls import Direction
-from models.estate import Community
+from models.estate import Community, PhoneNumber, Unit
 from models.outbound import (
     AttemptOutcome,
     Campaign,
@@ -98,6 +98,34 @@ def context(session: Session, attempt: OutboundAttempt, job: OutboundJob) -> Out
         recording=str(payload.get("recording") or ""),
         amount=_amount(payload),
         due=str(payload.get("due") or payload.get("due_date") or ""),
+        emergency=_emergency(session, job) if job.purpose is JobPurpose.ON_CALL else None,
+        eta=str(payload.get("eta_minutes") or ""),
+    )
+
+
+def _emergency(session: Session, job: OutboundJob) -> Emergency | None:
+    """What an on-call call reads out: the order's emergency, its unit, the callback number."""
+    order = session.get(WorkOrder, job.work_order_id) if job.work_order_id else None
+    if order is None:
+        return None
+    call = session.get(Call, order.call_id) if order.call_id else None
+    callback = call.caller_e164 if call is not None and call.caller_e164 else ""
+    if not callback and order.resident_id is not None:
+        callback = (
+            session.scalar(
+                select(PhoneNumber.e164)
+                .where(PhoneNumber.resident_id == order.resident_id)
+                .order_by(PhoneNumber.is_primary.desc(), PhoneNumber.id)
+                .limit(1)
+            )
+            or ""
+        )
+    unit = session.get(Unit, order.unit_id) if order.unit_id else None
+    return Emergency(
+        kind=order.subcategory,
+        address=unit.address if unit is not None else "",
+        callback=callback,
+        work_order=order.number,
     )
 
 

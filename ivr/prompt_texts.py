@@ -136,6 +136,29 @@ TEXTS: dict[str, dict[str, str]] = {
         "senior.menu": "重听请按1，需要服务中心与您联系请按2。",
         "senior.callback_ok": "好的，服务中心会尽快与您联系。再见。",
         "outbound.machine": "您好，这里是物业服务中心，我们稍后再与您联系。",
+        "oncall.intro": "您好，这里是{community}物业服务中心值班呼叫，有紧急情况需要处理。",
+        "oncall.kind.burst_pipe": "紧急情况：水管爆裂或严重漏水。",
+        "oncall.kind.power_outage": "紧急情况：停电。",
+        "oncall.kind.gas": "紧急情况：燃气泄漏。",
+        "oncall.kind.fire": "紧急情况：火灾。",
+        "oncall.kind.flooding": "紧急情况：水浸。",
+        "oncall.kind.lift_trapped": "紧急情况：电梯困人。",
+        "oncall.kind.medical": "紧急情况：有人需要急救。",
+        "oncall.kind.crime": "紧急情况：治安事件。",
+        "oncall.kind.other": "紧急情况：其他紧急情况。",
+        "oncall.address": "地点：{address}。",
+        "oncall.common_area": "地点在公共区域，详情请查看工单。",
+        "oncall.callback": "住户回电号码：{number}。",
+        "oncall.menu": "接受任务请按1，无法前往请按2，重听请按9。",
+        "oncall.invalid": "对不起，您的输入有误。",
+        "oncall.no_input": "对不起，我们没有收到您的选择。",
+        "oncall.accepted": "谢谢，已记录由您接受任务，请尽快前往现场。再见。",
+        "oncall.declined": "好的，我们将联系下一位值班人员。再见。",
+        "oncall.undecided": "我们稍后再与您联系。再见。",
+        "oncall.on_the_way": (
+            "您好，这里是{community}物业服务中心。您报告的紧急情况已有工作人员接单，"
+            "正在赶往现场，预计{minutes}分钟内到达。"
+        ),
     },
     EN: {
         "greeting.morning": "Good morning, and welcome to the {community} service centre.",
@@ -276,6 +299,32 @@ TEXTS: dict[str, dict[str, str]] = {
         "senior.callback_ok": "Thank you. The service centre will call you soon. Goodbye.",
         "outbound.machine": (
             "Hello, this is your property service centre. We will call again later."
+        ),
+        "oncall.intro": (
+            "Hello, this is the {community} property service centre calling the person on duty "
+            "about an emergency."
+        ),
+        "oncall.kind.burst_pipe": "The emergency: a burst pipe or a major leak.",
+        "oncall.kind.power_outage": "The emergency: a power outage.",
+        "oncall.kind.gas": "The emergency: a gas smell.",
+        "oncall.kind.fire": "The emergency: a fire.",
+        "oncall.kind.flooding": "The emergency: flooding.",
+        "oncall.kind.lift_trapped": "The emergency: a person trapped in a lift.",
+        "oncall.kind.medical": "The emergency: someone needs medical help.",
+        "oncall.kind.crime": "The emergency: a crime in progress.",
+        "oncall.kind.other": "The emergency: another kind of emergency.",
+        "oncall.address": "At {address}.",
+        "oncall.common_area": "It is in a common area: see the work order for the place.",
+        "oncall.callback": "The resident's callback number is {number}.",
+        "oncall.menu": "To accept, press 1. If you cannot go, press 2. To hear it again, press 9.",
+        "oncall.invalid": "Sorry, that is not a valid choice.",
+        "oncall.no_input": "Sorry, we did not hear your choice.",
+        "oncall.accepted": "Thank you: you have accepted. Please go to the site now. Goodbye.",
+        "oncall.declined": "Understood. We will call the next person on duty. Goodbye.",
+        "oncall.undecided": "We will call you again shortly. Goodbye.",
+        "oncall.on_the_way": (
+            "Hello, this is the {community} property service centre. Someone has accepted your "
+            "emergency and is on the way, expected within {minutes}."
         ),
     },
 }

@@ -16,6 +16,13 @@ from models.estate import (
     format_address,
 )
 from models.incidents import Incident, IncidentScope, IncidentStatus
+from models.oncall import (  # on-call rotations and emergencies' escalations
+    Escalation,
+    EscalationStatus,
+    OnCallRotation,
+    OnCallShift,
+    OnCallStep,
+)
 from models.outbound import (  # outbound calls: surveys, campaigns, follow-up tasks
     AttemptOutcome,
     Campaign,
@@ -51,6 +58,11 @@ from models.work_orders import (
 )
 
 __all__ = [
+    "Escalation",
+    "EscalationStatus",
+    "OnCallRotation",
+    "OnCallShift",
+    "OnCallStep",
     "TaskStatus",
     "TaskKind",
     "SurveyResponse",

@@ -43,6 +43,7 @@ class JobPurpose(enum.StrEnum):
     NOTICE = "notice"  # 通知、温馨提示
     FEE_REMINDER = "fee_reminder"  # 催缴
     SENIOR_CARE = "senior_care"  # 亲情电话 to an enrolled senior's family
+    ON_CALL = "on_call"  # 值班: a rung of an emergency's on-call ladder (models.oncall)
 
 
 class CampaignStatus(enum.StrEnum):
@@ -64,6 +65,7 @@ class JobStatus(enum.StrEnum):
     MANUAL = "manual"  # could not be completed automatically: a FollowUpTask exists
     OPTED_OUT = "opted_out"  # do-not-call or survey opt-out, before or during the call
     CANCELLED = "cancelled"
+    EXHAUSTED = "exhausted"  # an on-call rung tried as often as allowed: the next rung is called
 
 
 class AttemptOutcome(enum.StrEnum):
@@ -77,6 +79,7 @@ class AttemptOutcome(enum.StrEnum):
     MACHINE = "machine"  # voicemail / answering machine
     FAILED = "failed"  # refused by the provider, or lost (a dialer died before placing it)
     OPTED_OUT = "opted_out"  # "press 9 never to be surveyed again"
+    DECLINED = "declined"  # the person on call pressed 2: not coming
 
 
 class TaskKind(enum.StrEnum):

@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from models.escalation import after_on_call, is_urgent
 from models.estate import Community, Resident
 from models.outbound import (
     AttemptOutcome,
@@ -107,7 +108,13 @@ RETRY = frozenset(
     }
 )
 FINISHED = frozenset(
-    {JobStatus.COMPLETED, JobStatus.MANUAL, JobStatus.OPTED_OUT, JobStatus.CANCELLED}
+    {
+        JobStatus.COMPLETED,
+        JobStatus.MANUAL,
+        JobStatus.OPTED_OUT,
+        JobStatus.CANCELLED,
+        JobStatus.EXHAUSTED,
+    }
 )
 
 
@@ -265,7 +272,11 @@ def after_attempt(
     job.claimed_by = None
     job.claimed_until = None
     job.updated_at = now
-    if job.status not in FINISHED:
+    if job.status in FINISHED:
+        pass
+    elif job.purpose is JobPurpose.ON_CALL:  # a rung of an emergency's ladder
+        after_on_call(session, job, outcome, now=now)
+    else:
         _move_on(session, job, outcome, now, settings or active_settings())
     session.flush()
 
@@ -291,7 +302,9 @@ def _move_on(
         return
     community = session.get(Community, job.community_id)
     assert community is not None  # a foreign key
-    next_at = calling_window(community, now + rules.retry_spacing, rules)
+    next_at = now + rules.retry_spacing
+    if not is_urgent(job):  # an emergency's notice is not held to calling hours
+        next_at = calling_window(community, next_at, rules)
     if job.attempts >= job.max_attempts:
         _give_up(session, job, f"{outcome}: {job.attempts} attempts, none completed", now)
     elif next_at > job.due_by:

@@ -37,6 +37,7 @@ from hotline.exceptions import HotlineError
 from models import sla
 from models.base import utcnow
 from models.calls import Call
+from models.escalation import start_escalation
 from models.estate import Community, Unit
 from models.work_order_catalogue import find
 from models.work_orders import (
@@ -146,7 +147,8 @@ def open_work_order(
 ) -> WorkOrder:
     """Open an order with the community's next number, its deadlines and its first change.
 
-    The agent who opens it owns it (首问责任制). Flushed, not committed.
+    The agent who opens it owns it (首问责任制). An emergency starts its on-call ladder
+    (:func:`models.escalation.start_escalation`). Flushed, not committed.
 
     :raises InvalidOrder: the details break a rule.
     :raises WrongCommunity: the unit or call belongs to another community.
@@ -179,6 +181,7 @@ def open_work_order(
     _set_deadlines(order, community, opened)
     _record(session, order, None, Status.OPEN, agent_id, opened, "")
     session.flush()
+    start_escalation(session, order, now=opened)  # an emergency: the on-call ladder is called
     return order
 
 

@@ -11,6 +11,7 @@ PURPOSES = {
     JobPurpose.NOTICE: _l("Notice"),
     JobPurpose.FEE_REMINDER: _l("Fee reminder"),
     JobPurpose.SENIOR_CARE: _l("Senior-care call"),
+    JobPurpose.ON_CALL: _l("On-call call"),
 }
 JOB_STATUSES = {
     JobStatus.SCHEDULED: _l("Scheduled"),
@@ -19,6 +20,7 @@ JOB_STATUSES = {
     JobStatus.MANUAL: _l("Manual callback"),
     JobStatus.OPTED_OUT: _l("Opted out"),
     JobStatus.CANCELLED: _l("Cancelled"),
+    JobStatus.EXHAUSTED: _l("Tried out"),
 }
 OUTCOMES = {
     AttemptOutcome.PLACED: _l("Placed"),
@@ -29,6 +31,7 @@ OUTCOMES = {
     AttemptOutcome.MACHINE: _l("Answering machine"),
     AttemptOutcome.FAILED: _l("Failed"),
     AttemptOutcome.OPTED_OUT: _l("Opted out"),
+    AttemptOutcome.DECLINED: _l("Declined"),
 }
 TASK_KINDS = {
     TaskKind.MANUAL_CALLBACK: _l("Manual callback"),

@@ -22,10 +22,13 @@ from sqlalchemy.orm import Session
 
 from agent_console.auth import community_scope, current_agent, in_scope_or_404, login_required
 from agent_console.auth.access import check_scope, readers
+from agent_console.oncall import labels as oncall_labels
+from agent_console.oncall.services import escalation_of
 from agent_console.surveys.services import order_surveys
 from agent_console.work_orders import labels, services
 from agent_console.work_orders.exceptions import FormRejected
 from models.base import utcnow
+from models.escalation import announce
 from models.estate import Community
 from models.sla import sla_state
 from models.staff import Agent
@@ -121,6 +124,7 @@ def new() -> ResponseReturnValue:
         else:
             session.commit()
             services.publish("work_order.created", order)
+            announce(session, current_app.extensions["hotline.bus"].publish)  # wakes the dialer
             flash(_("Work order %(number)s opened.", number=order.number))
             return redirect(url_for(".show", order_id=order.id), 303)
         session.rollback()
@@ -183,6 +187,8 @@ def _show(session: Session, order: WorkOrder, errors: dict[str, object]) -> str:
         actions=allowed_actions(order),
         errors=errors,
         surveys=order_surveys(session, order.id),
+        escalation=escalation_of(session, order.id),
+        oncall_labels=oncall_labels,
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from audio.speech import SpeechService
+from hotline.bus import EventBus
 from hotline.config import Config
 from ivr.agi.channel import Channel
 from ivr.agi.inbound import InboundScript
@@ -48,6 +49,7 @@ def build_server(
     listener: socket.socket | None = None,
     speech: SpeechService | None = None,
     audiosocket: AudioSocketServer | None = None,
+    bus: EventBus | None = None,
 ) -> FastAGIServer:
     """The FastAGI server for ``/hotline`` and ``/survey`` (the hotline's own calls), not
     yet serving.
@@ -60,6 +62,7 @@ def build_server(
     write waits for a disk sync (:func:`models.db.checkpoint_in_background`).
 
     :param listener: a socket already listening (a worker's); else it listens itself.
+    :param bus: where an on-call acceptance on ``/survey`` is published.
     """
     checkpoint_in_background(engine)
     inbound = InboundScript(
@@ -70,7 +73,11 @@ def build_server(
     )
     inbound.speech, inbound.recorded = speech_for(config, speech, audiosocket)
     address = (host or config.agi_host, config.agi_port if port is None else port)
-    survey = SurveyScript(sessions=session_factory(engine), region=config.default_region)
+    survey = SurveyScript(
+        sessions=session_factory(engine),
+        region=config.default_region,
+        publish=bus.publish if bus is not None else None,
+    )
     return FastAGIServer(
         address,
         scripts={"hotline": inbound, "survey": survey},

@@ -33,6 +33,7 @@ from ivr.agi.inbound import ESCAPE_DIGITS, LANGUAGE_DIRS, sound_file
 from ivr.flow import dialout
 from ivr.flow.outbound import MESSAGE, OutboundStep
 from models import Call, CallEvent, utcnow
+from models.escalation import Publish, announce
 from models.outbound import AttemptOutcome, OutboundAttempt, OutboundJob
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class SurveyScript:
     region: str = "CN"
     recordings_dir: str = "hotline/comments"  # relative to Asterisk's sounds directory
     clock: Callable[[], dt.datetime] = utcnow
+    publish: Publish | None = None  # the bus: an on-call acceptance is seen live
 
     def __call__(self, channel: Channel) -> None:
         _Run(script=self, channel=channel).go()
@@ -112,6 +114,7 @@ class _Run:
             step = dialout.start(ctx)
             campaign_calls.keep(session, call, attempt, job, step.actions, now=now)
             session.commit()
+            announce(session, self.script.publish)
         return step
 
     def _machine(
@@ -127,6 +130,7 @@ class _Run:
         call.disposition, call.disposition_step, call.ended_at = "machine", "answer", now
         campaign_calls.end(session, attempt, job, AttemptOutcome.MACHINE, now=now)
         session.commit()
+        announce(session, self.script.publish)
         self._play(flow.Say("outbound.machine", {}, job.language), escape="")
         self.channel.hangup()
 
@@ -153,6 +157,7 @@ class _Run:
             if call is not None:
                 campaign_calls.keep(session, call, attempt, job, step.actions, now=now)
             session.commit()
+            announce(session, self.script.publish)
 
     def _perform(self, actions: list[flow.Action]) -> flow.Event | None:
         """Run a step's actions; the event they produce, or None once the call is closed."""
@@ -232,6 +237,7 @@ class _Run:
                     now = self.script.clock()
                     campaign_calls.end(session, *found, outcome, now=now)
                     session.commit()
+                    announce(session, self.script.publish)
         except Exception:
             log.exception("%s: the attempt's end could not be recorded", self.correlation)
 

@@ -37,10 +37,11 @@ import datetime as dt
 import logging
 from typing import TypeVar
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import Community, Resident
+from models.escalation import ACCEPTED_NOTICE, is_urgent
 from models.outbound import (
     AttemptOutcome,
     Campaign,
@@ -93,8 +94,16 @@ def in_progress(session: Session) -> int:
     return int(count or 0)
 
 
+URGENT_FIRST = case(
+    (OutboundJob.purpose == JobPurpose.ON_CALL, 0),
+    (OutboundJob.reason == ACCEPTED_NOTICE, 1),
+    else_=2,
+)
+
+
 def due_jobs(now: dt.datetime, limit: int) -> Select[OutboundJob]:
-    """Scheduled jobs due now (a campaign's only while it runs), earliest first, locked."""
+    """Scheduled jobs due now (a campaign's only while it runs), locked: an emergency's
+    calls first (the on-call ladder, then the resident's notice), then earliest first."""
     return (
         select(OutboundJob)
         .outerjoin(Campaign, Campaign.id == OutboundJob.campaign_id)
@@ -105,7 +114,7 @@ def due_jobs(now: dt.datetime, limit: int) -> Select[OutboundJob]:
             OutboundJob.attempts < OutboundJob.max_attempts,
             or_(OutboundJob.campaign_id.is_(None), Campaign.status == CampaignStatus.RUNNING),
         )
-        .order_by(OutboundJob.next_attempt_at, OutboundJob.id)
+        .order_by(URGENT_FIRST, OutboundJob.next_attempt_at, OutboundJob.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=OutboundJob)
     )
@@ -148,7 +157,12 @@ def _by_id(session: Session, model: type[_Row], ids: set[int]) -> dict[int, _Row
 def _callable(
     job: OutboundJob, community: Community, resident: Resident | None, now: dt.datetime
 ) -> bool:
-    """Inside calling hours and allowed to call; otherwise the job is moved on."""
+    """Inside calling hours and allowed to call; otherwise the job is moved on.
+
+    An emergency's calls (the on-call ladder, the resident's notice) are made at any hour.
+    """
+    if is_urgent(job):
+        return True
     try:
         opens = calling_window(community, now)
     except ValueError as exc:  # no calling hours at all: a person must look

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import Engine
 
+from hotline.bus import EventBus
 from hotline.config import Config
 from hotline.exceptions import ConfigError
 from ivr.ami.settings import parse_ami_url
@@ -22,6 +23,7 @@ from ivr.outbound.services import PacedProvider, make_provider
 from models.db import session_factory
 from models.survey_rules import configure, settings_from_config
 
+WAKE_TOPIC = "oncall.started"  # an emergency's first call is due now
 OUTBOUND = "hotline.outbound"  # the web app's outbound provider (ivr.dispatch.plugin)
 KINDS = ("twilio", "asterisk", "simulator")
 
@@ -41,7 +43,9 @@ def provider_kind(config: Config) -> str:
     return "asterisk" if config.ami_url else "simulator"
 
 
-def build_dialer(config: Config, engine: Engine, *, app: Flask | None = None) -> Dialer:
+def build_dialer(
+    config: Config, engine: Engine, *, app: Flask | None = None, bus: EventBus | None = None
+) -> Dialer:
     """The dialer for ``config``.
 
     :raises ConfigError: a provider is chosen without what it needs (an account, an AMI URL).
@@ -53,6 +57,7 @@ def build_dialer(config: Config, engine: Engine, *, app: Flask | None = None) ->
         max_calls=config.dialer_max_calls,
         claim_seconds=config.dialer_claim_seconds,
         call_seconds=config.dialer_call_seconds,
+        publish=bus.publish if bus is not None else None,
     )
     dialer.provider = _provider(config, dialer, app)
     return dialer
@@ -94,8 +99,16 @@ def _provider(config: Config, dialer: Dialer, app: Flask | None) -> Provider:
 
 
 def build_thread(
-    config: Config, engine: Engine, *, app: Flask | None = None, interval: float = 1.0
+    config: Config,
+    engine: Engine,
+    *,
+    app: Flask | None = None,
+    interval: float = 1.0,
+    bus: EventBus | None = None,
 ) -> DialerThread:
-    """The dialer's thread, not yet started; the survey rules from ``config``."""
+    """The dialer's thread, not yet started; the survey rules from ``config``. With ``bus``
+    it is woken by ``oncall.started`` (an emergency is not left waiting for the next poll)
+    and publishes the ladder's moves."""
     configure(settings_from_config(config))
-    return DialerThread(build_dialer(config, engine, app=app), interval)
+    wake = bus.subscribe(WAKE_TOPIC) if bus is not None else None
+    return DialerThread(build_dialer(config, engine, app=app, bus=bus), interval, wake=wake)

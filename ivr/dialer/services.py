@@ -37,6 +37,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hotline.bus import Subscription
 from ivr.dialer.claims import (
     Claim,
     attempt_id_of,
@@ -50,6 +51,7 @@ from ivr.outbound.calls import MachineDetection, OutboundCall, Provider, Purpose
 from ivr.outbound.exceptions import CallRejected, OutboundError
 from ivr.outbound.pacing import Pacer
 from models import utcnow
+from models.escalation import Publish, announce
 from models.estate import Community
 from models.outbound import (
     AttemptOutcome,
@@ -70,6 +72,7 @@ PURPOSES = {
     JobPurpose.NOTICE: Purpose.NOTICE,
     JobPurpose.FEE_REMINDER: Purpose.FEE_REMINDER,
     JobPurpose.SENIOR_CARE: Purpose.SENIOR_CARE,
+    JobPurpose.ON_CALL: Purpose.ON_CALL,
 }
 MAX_BATCH = 50  # claims per transaction at most, whatever the rate
 SWEEP_BATCH = 100  # lapsed claims ended per transaction by the sweep
@@ -101,6 +104,7 @@ class Dialer:
     sweep_seconds: float = 5.0  # how often this dialer looks for lapsed claims
     machine_detection: MachineDetection = MachineDetection.ENABLE
     clock: Callable[[], dt.datetime] = utcnow
+    publish: Publish | None = None  # the bus: an emergency's ladder moving on (oncall.*)
 
     @property
     def batch(self) -> int:
@@ -150,6 +154,7 @@ class Dialer:
         while True:  # all of them: a dialer killed mid-round leaves a whole batch behind
             with self.sessions() as session:
                 swept = sweep_lapsed(session, now=self.clock(), limit=SWEEP_BATCH)
+                announce(session, self.publish)
             ended += swept
             if len(swept) < SWEEP_BATCH:
                 break
@@ -227,7 +232,9 @@ class Dialer:
         if attempt_id is None:
             return False
         with self.sessions() as session:
-            return end_attempt(session, attempt_id, outcome, now=self.clock())
+            ended = end_attempt(session, attempt_id, outcome, now=self.clock())
+            announce(session, self.publish)
+            return ended
 
 
 def finish_campaigns(session: Session, *, now: dt.datetime) -> int:
@@ -250,12 +257,26 @@ def finish_campaigns(session: Session, *, now: dt.datetime) -> int:
 
 
 class DialerThread(threading.Thread):
-    """``Dialer.run_once`` again at once while there is work, else every ``interval`` s."""
+    """``Dialer.run_once`` again at once while there is work, else every ``interval`` s, or
+    as soon as ``wake`` delivers an event (an emergency's ladder started: ``oncall.started``).
+    """
 
-    def __init__(self, dialer: Dialer, interval: float = 1.0) -> None:
+    def __init__(
+        self, dialer: Dialer, interval: float = 1.0, *, wake: Subscription | None = None
+    ) -> None:
         super().__init__(name="hotline-dialer", daemon=True)
         self.dialer, self.interval = dialer, interval
+        self.wake = wake
         self._stop_event = threading.Event()
+
+    def _idle(self) -> None:
+        """Wait ``interval`` s, less when woken; the events that woke it all taken."""
+        if self.wake is None or self.wake.closed:
+            self._stop_event.wait(self.interval)
+            return
+        if self.wake.get(self.interval) is not None:
+            while self.wake.get(0) is not None:
+                pass
 
     def run(self) -> None:
         try:
@@ -266,7 +287,7 @@ class DialerThread(threading.Thread):
                 except Exception:  # a bad round must not stop dialling
                     log.exception("dialer round failed")
                 if not busy:
-                    self._stop_event.wait(self.interval)
+                    self._idle()
         finally:
             close = getattr(self.dialer.provider, "close", None)
             if callable(close):  # the AMI session, Twilio's pooled connections
@@ -275,5 +296,7 @@ class DialerThread(threading.Thread):
     def stop(self, timeout: float = 10.0) -> None:
         """Stop after the round in progress (at most one second of calls), and wait for it."""
         self._stop_event.set()
+        if self.wake is not None:
+            self.wake.close()
         if self.ident is not None and self is not threading.current_thread():
             self.join(timeout)

@@ -3,7 +3,8 @@
     step = start(ctx)                   # OutboundContext -> OutboundStep
     step = handle(step.state, event)    # OutboundState, Event -> OutboundStep
 
-Surveys (:mod:`.survey`) and message calls (:mod:`.notice`) share the events,
+Surveys (:mod:`.survey`), message calls (:mod:`.notice`) and the on-call calls of
+an emergency's ladder (:mod:`.oncall`) share the events,
 actions and endings of :mod:`.outbound`. :data:`OUTBOUND_PROMPTS` lists every
 prompt they can play, for the prompt texts and the audio catalogue to cover.
 """
@@ -13,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from . import events, notice, survey
+from . import events, notice, oncall, survey
 from .actions import Action, Close, Gather, LogEvent, Record, Say
 from .events import Event, Hangup
-from .outbound import SURVEY, OutboundContext, OutboundState, OutboundStep
+from .outbound import ON_CALL, SURVEY, OutboundContext, OutboundState, OutboundStep
 
 OUTBOUND_PROMPTS: frozenset[str] = frozenset(
     {
@@ -46,6 +47,19 @@ OUTBOUND_PROMPTS: frozenset[str] = frozenset(
         "senior.default",
         "senior.menu",
         "senior.callback_ok",
+        # The on-call call (值班呼叫), and the resident's notice once someone accepted.
+        "oncall.intro",  # community
+        *(f"oncall.kind.{kind}" for kind in oncall.KINDS),
+        "oncall.address",  # address
+        "oncall.common_area",
+        "oncall.callback",  # number
+        "oncall.menu",  # 1 accept, 2 decline, 9 again
+        "oncall.invalid",
+        "oncall.no_input",
+        "oncall.accepted",
+        "oncall.declined",
+        "oncall.undecided",
+        "oncall.on_the_way",  # community, minutes
         # An answering machine picked up (adapters).
         "outbound.machine",
     }
@@ -63,7 +77,12 @@ def start(ctx: OutboundContext) -> OutboundStep:
             "language": ctx.language,
         },
     )
-    step = survey.begin(ctx) if ctx.purpose == SURVEY else notice.begin(ctx)
+    if ctx.purpose == SURVEY:
+        step = survey.begin(ctx)
+    elif ctx.purpose == ON_CALL:
+        step = oncall.begin(ctx)
+    else:
+        step = notice.begin(ctx)
     return OutboundStep(step.state, [started, *step.actions])
 
 

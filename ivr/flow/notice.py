@@ -5,6 +5,8 @@
 - A fee reminder (催缴): the amount and the due date where the record has them.
 - A senior-care call (亲情电话) to an enrolled senior's family: the message, then
   "1 to hear it again, 2 to be called back by the service centre".
+- After an emergency (``eta`` set): help is on the way and expected within so many
+  minutes (someone on call accepted, :mod:`.oncall`).
 
 The message counts as delivered once it has started: a hang-up after that completes
 the call (no adapter can tell reliably how much of a message was heard).
@@ -41,6 +43,8 @@ def content(ctx: OutboundContext) -> list[Action]:
     if ctx.purpose == SENIOR_CARE:
         said: list[Action] = [ctx.say("senior.intro", community=community)]
         return [*said, message(ctx) if has_message(ctx) else ctx.say("senior.default")]
+    if ctx.eta:  # after an emergency: someone accepted and is on the way
+        return [ctx.say("oncall.on_the_way", community=community, minutes=ctx.eta)]
     return [ctx.say("notice.intro", community=community), message(ctx)]
 
 

@@ -28,16 +28,19 @@ from .context import ZH, Community
 from .events import Digits, Event, NoInput, RecordingDone, Speech
 
 # How an outbound flow ends: the attempt outcomes it can report (models.AttemptOutcome).
-COMPLETED = "completed"
+COMPLETED = "completed"  # an on-call call: accepted
 PARTIAL = "partial"
 OPTED_OUT = "opted_out"
-OUTCOMES = (COMPLETED, PARTIAL, OPTED_OUT)
+DECLINED = "declined"  # an on-call call: the person pressed 2
+NO_ANSWER = "no_answer"  # an on-call call: answered, but nothing decided
+OUTCOMES = (COMPLETED, PARTIAL, OPTED_OUT, DECLINED, NO_ANSWER)
 
 SURVEY = "survey"
 NOTICE = "notice"
 FEE_REMINDER = "fee_reminder"
 SENIOR_CARE = "senior_care"
-PURPOSES = (SURVEY, NOTICE, FEE_REMINDER, SENIOR_CARE)
+ON_CALL = "on_call"
+PURPOSES = (SURVEY, NOTICE, FEE_REMINDER, SENIOR_CARE, ON_CALL)
 
 # Not a prompt: the campaign's own message, spoken from ``params["text"]`` by
 # text-to-speech, or played from ``params["recording"]``. Adapters handle it themselves.
@@ -56,12 +59,23 @@ class Subject:
 
 
 @dataclass(frozen=True)
+class Emergency:
+    """What an on-call call reads out: the emergency, where, and whom to call back."""
+
+    kind: str  # the work order's emergency subcategory: burst_pipe, lift_trapped …
+    address: str = ""  # 3栋2单元1502, or the common area's place
+    callback: str = ""  # the resident's number, E.164
+    work_order: str = ""  # its number
+
+
+@dataclass(frozen=True)
 class OutboundContext:
     """Everything an outbound flow may know, gathered by the adapter before it starts.
 
     ``attempt_id`` and ``job_id`` name the records the adapter keeps answers on;
     ``message`` / ``recording`` are a notice's words or recorded audio; ``amount``
-    and ``due`` a fee reminder's (ISO date), when the record has them.
+    and ``due`` a fee reminder's (ISO date), when the record has them; ``emergency``
+    what an on-call call reads out; ``eta`` the minutes a notice says help is away.
     """
 
     attempt_id: int
@@ -74,18 +88,21 @@ class OutboundContext:
     recording: str = ""
     amount: str = ""
     due: str = ""
+    emergency: Emergency | None = None
+    eta: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> OutboundContext:
-        subject = data.get("subject")
+        subject, emergency = data.get("subject"), data.get("emergency")
         return cls(
             **{
                 **data,
                 "community": Community(**data["community"]),
                 "subject": Subject(**subject) if subject else None,
+                "emergency": Emergency(**emergency) if emergency else None,
             }
         )
 

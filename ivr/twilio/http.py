@@ -168,6 +168,7 @@ def _outbound() -> outbound_calls.OutboundWebhooks:
             on_comment=outbound_calls.transcriber(
                 current_app.extensions, calls.settings, calls.sessions
             ),
+            publish=current_app.extensions["hotline.bus"].publish,
         )
         current_app.extensions[outbound_calls.EXTENSION] = found
     return found

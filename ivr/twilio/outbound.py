@@ -37,6 +37,7 @@ from ivr.twilio.document import response
 from ivr.twilio.settings import TwilioSettings
 from ivr.twilio.webhook import FINAL_STATUSES, Form, flow_event, seconds
 from models import Call, CallEvent, utcnow
+from models.escalation import Publish, announce
 from models.outbound import AttemptOutcome
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ class OutboundWebhooks:
     region: str = "CN"
     clock: Callable[[], dt.datetime] = utcnow
     on_comment: Callable[[int, str], None] | None = None  # (call id, recording URL)
+    publish: Publish | None = None  # the bus: an on-call acceptance is seen live
 
     def answer(self, form: Form, query: Form, base: str) -> str:
         """Answered: a machine is left politely; a person hears the flow's first step."""
@@ -170,9 +172,11 @@ class OutboundWebhooks:
             kept = call.flow_state or {}
             if kept.get("adapter") == ADAPTER and kept.get("twiml"):
                 session.commit()
+                announce(session, self.publish)
                 return str(kept["twiml"])  # Twilio asked again
             if attempt.outcome is not AttemptOutcome.PLACED:
                 session.commit()
+                announce(session, self.publish)
                 return twiml.hang_up()
             answered_by = form.get("AnsweredBy", "")
             if answered_by in MACHINE:
@@ -181,6 +185,7 @@ class OutboundWebhooks:
                 step = dialout.start(campaign_calls.context(session, attempt, job))
                 xml = self._perform(session, call, attempt, job, step, 0, base, correlation, now)
             session.commit()
+            announce(session, self.publish)
             return xml
 
     def _machine(
@@ -215,6 +220,7 @@ class OutboundWebhooks:
             seq = int(kept.get("seq") or 0)
             if query.get("seq") != str(seq) or kept.get("state") is None:
                 session.commit()
+                announce(session, self.publish)
                 return str(kept.get("twiml") or twiml.hang_up())  # sent again, or gone by
             state = OutboundState.from_dict(kept["state"])
             if isinstance(state, Ended):
@@ -223,6 +229,7 @@ class OutboundWebhooks:
             step = dialout.handle(state, event)
             xml = self._perform(session, call, attempt, job, step, seq, base, correlation, now)
             session.commit()
+            announce(session, self.publish)
             return xml
 
     def status(self, form: Form, query: Form) -> None:
@@ -248,6 +255,7 @@ class OutboundWebhooks:
             else:
                 self._hung_up(session, call, attempt, job, now)
             session.commit()
+            announce(session, self.publish)
 
     def _hung_up(
         self, session: Session, call: Call, attempt: Any, job: Any, now: dt.datetime
@@ -281,6 +289,7 @@ class OutboundWebhooks:
                 CallEvent(call_id=call.id, at=self.clock(), kind="recording.ready", data=data)
             )
             session.commit()
+            announce(session, self.publish)
             call_id = call.id
         if self.on_comment is not None:
             self.on_comment(call_id, url)

@@ -19,6 +19,7 @@ from ivr.flow.outbound import (
     OPTED_OUT,
     PARTIAL,
     SENIOR_CARE,
+    Emergency,
     Ended,
     OutboundContext,
     OutboundState,
@@ -292,6 +293,10 @@ def test_every_state_round_trips_through_json() -> None:
         (survey_ctx(), [Digits("3"), Digits("9"), Digits("2"), Digits("4"), Digits("4")]),
         (survey_ctx(), [Digits("1"), Digits("1"), Digits("1"), Digits("1")]),
         (message_ctx(NOTICE), []),
+        (
+            survey_ctx(purpose="on_call", subject=None, emergency=Emergency("gas", "1栋101")),
+            [Digits("9"), NoInput()],
+        ),
     ]
     for ctx, script in scripts:
         step = start(ctx)
