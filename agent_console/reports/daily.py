@@ -9,11 +9,14 @@ from collections.abc import Callable, Sequence
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from agent_console.reports import calls, orders, satisfaction
+from agent_console.reports import calls, names, orders, satisfaction
 from agent_console.reports.calls import ListedCall, Tally
 from agent_console.reports.periods import Window, day_windows, tune_for_reports
 from agent_console.reports.tables import Cell, Table, local, rate, seconds
+from agent_console.wallboard.services import OverdueOrder, overdue_orders
 from models.estate import Community
+
+LISTED = 500  # overdue orders listed by number, the longest overdue first
 
 
 @dataclasses.dataclass
@@ -28,13 +31,15 @@ class Daily:
     by_queue: dict[str, Tally]
     abandoned: list[ListedCall]
     messages: list[ListedCall]
-    open_orders: list[orders.OpenOrder]
+    open_orders: list[tuple[int, str, int, int]]  # (community, category, open, overdue)
+    overdue_count: int
+    overdue: list[OverdueOrder]  # the longest overdue, at most LISTED
     complaints: list[orders.Complaint]
     unhappy: list[satisfaction.Unhappy]
 
     @property
-    def overdue(self) -> list[orders.OpenOrder]:
-        return [o for o in self.open_orders if o.overdue]
+    def open_count(self) -> int:
+        return sum(n for _, _, n, _ in self.open_orders)
 
     def code(self, community_id: int) -> str:
         return next((c.code for c in self.communities if c.id == community_id), "")
@@ -51,6 +56,7 @@ def daily(
     tune_for_reports(session)
     total, by_queue = calls.tally(session, windows)
     ids = [c.id for c in communities]
+    overdue_count, overdue = overdue_orders(session, ids, now, limit=LISTED)
     return Daily(
         day=day,
         now=now,
@@ -60,88 +66,73 @@ def daily(
         by_queue=by_queue,
         abandoned=calls.listed(session, windows, "abandoned"),
         messages=calls.listed(session, windows, "message_left"),
-        open_orders=orders.open_orders(session, ids, now),
+        open_orders=orders.open_counts(session, ids, now),
+        overdue_count=overdue_count,
+        overdue=overdue,
         complaints=orders.complaints_received(session, windows),
         unhappy=satisfaction.dissatisfied(session, windows),
     )
 
 
+def _calls_row(name: str, t: Tally, outcomes: list[str]) -> list[Cell]:
+    return [
+        name,
+        t.offered,
+        t.answered,
+        t.abandoned,
+        rate(t.service_level),
+        seconds(t.average_speed_of_answer),
+        *(t.by_outcome.get(o, 0) for o in outcomes),
+    ]
+
+
 def tables(report: Daily, number: Callable[[ListedCall], str]) -> list[Table]:
     """The review as tables; ``number`` shows a call's number (masked or whole)."""
-    outcomes = [
-        o for o in calls.OUTCOMES if any(t.by_outcome.get(o) for t in report.by_queue.values())
-    ]
-    by_queue: list[list[Cell]] = [
-        [
-            queue or "—",
-            t.offered,
-            t.answered,
-            t.abandoned,
-            rate(t.service_level),
-            seconds(t.average_speed_of_answer),
-            *(t.by_outcome.get(o, 0) for o in outcomes),
-        ]
-        for queue, t in sorted(report.by_queue.items())
-    ]
-    t = report.total
-    by_queue.append(
-        [
-            str(_l("All")),
-            t.offered,
-            t.answered,
-            t.abandoned,
-            rate(t.service_level),
-            seconds(t.average_speed_of_answer),
-            *(t.by_outcome.get(o, 0) for o in outcomes),
-        ]
-    )
-    zone = report.timezone
+    seen = report.total.by_outcome
+    outcomes = [o for o in calls.OUTCOMES if seen.get(o)]
+    by_queue = [_calls_row(names.queue(q), t, outcomes) for q, t in sorted(report.by_queue.items())]
+    by_queue.append(_calls_row(str(_l("All")), report.total, outcomes))
+    code, zone = report.code, report.timezone
+    head = [_l("Queue"), _l("Offered"), _l("Answered"), _l("Abandoned"), _l("Service level"),
+            _l("Average speed of answer (s)"), *(names.outcome(o) for o in outcomes)]  # fmt: skip
     return [
-        Table(
-            "calls",
-            _l("Calls by queue and outcome"),
-            [
-                _l("Queue"),
-                _l("Offered"),
-                _l("Answered"),
-                _l("Abandoned"),
-                _l("Service level"),
-                _l("Average speed of answer (s)"),
-                *outcomes,
-            ],
-            by_queue,
-        ),
+        Table("calls", _l("Calls by queue and outcome"), head, by_queue),
         Table(
             "abandoned",
             _l("Abandoned calls"),
             [_l("Community"), _l("Time"), _l("Queue"), _l("Phone number"), _l("Waited (s)")],
             [
                 [
-                    report.code(c.community_id),
+                    code(c.community_id),
                     local(c.started_at, zone(c.community_id)),
-                    c.queue,
+                    names.queue(c.queue),
                     number(c),
                     seconds(c.wait),
                 ]
                 for c in report.abandoned
             ],
+        ),  # fmt: skip
+        Table(
+            "open_orders",
+            _l("Open work orders"),
+            [_l("Community"), _l("Category"), _l("Open"), _l("Overdue")],
+            [[code(c), names.category(k), n, late] for c, k, n, late in report.open_orders],
         ),
         Table(
-            "work_orders",
-            _l("Open and overdue work orders"),
-            [_l("Community"), _l("Number"), _l("Category"), _l("Status"), _l("Due"), _l("Overdue")],
+            "overdue",
+            _l("Overdue work orders"),
+            [_l("Community"), _l("Number"), _l("Category"), _l("Status"), _l("Due")],
             [
                 [
-                    report.code(o.community_id),
+                    code(o.community_id),
                     o.number,
-                    o.category,
-                    o.status,
+                    names.category(o.category),
+                    names.status(o.status),
                     local(o.due_at, zone(o.community_id)),
-                    o.overdue,
                 ]
-                for o in report.open_orders
+                for o in report.overdue
             ],
-        ),
+        ),  # fmt: skip
         Table(
             "complaints",
             _l("Complaints received"),
@@ -157,18 +148,18 @@ def tables(report: Daily, number: Callable[[ListedCall], str]) -> list[Table]:
             ],
             [
                 [
-                    report.code(c.community_id),
+                    code(c.community_id),
                     c.number,
                     local(c.created_at, zone(c.community_id)),
-                    c.subcategory,
-                    c.severity,
-                    c.complaint_type,
-                    c.status,
+                    names.subcategory("complaint", c.subcategory),
+                    names.severity(c.severity),
+                    names.complaint_type(c.complaint_type),
+                    names.status(c.status),
                     local(c.due_at, zone(c.community_id)),
                 ]
                 for c in report.complaints
             ],
-        ),
+        ),  # fmt: skip
         Table(
             "dissatisfied",
             _l("Dissatisfied surveys"),
@@ -185,7 +176,7 @@ def tables(report: Daily, number: Callable[[ListedCall], str]) -> list[Table]:
             ],
             [
                 [
-                    report.code(u.community_id),
+                    code(u.community_id),
                     local(u.answered_at, zone(u.community_id)),
                     u.work_order_number,
                     u.technician,
@@ -197,13 +188,13 @@ def tables(report: Daily, number: Callable[[ListedCall], str]) -> list[Table]:
                 ]
                 for u in report.unhappy
             ],
-        ),
+        ),  # fmt: skip
         Table(
             "messages",
             _l("Messages left after hours"),
             [_l("Community"), _l("Time"), _l("Phone number")],
             [
-                [report.code(c.community_id), local(c.started_at, zone(c.community_id)), number(c)]
+                [code(c.community_id), local(c.started_at, zone(c.community_id)), number(c)]
                 for c in report.messages
             ],
         ),

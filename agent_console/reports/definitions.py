@@ -176,12 +176,16 @@ MORNING = (
         ),
     ),
     (
-        _l("Open and overdue work orders"),
+        _l("Open work orders"),
         _l(
-            "Orders open, dispatched or on site when the report is made; overdue: past the "
-            "dispatch deadline while not dispatched, or past the resolution deadline (as the "
-            "work-order pages)."
+            "Orders open, dispatched or on site when the report is made, per community and "
+            "category, and of those the overdue ones: past the dispatch deadline while not "
+            "dispatched, or past the resolution deadline (as the work-order pages)."
         ),
+    ),
+    (
+        _l("Overdue work orders"),
+        _l("The overdue orders by number, the longest overdue first (at most 500)."),
     ),
     (_l("Complaints received"), _l("Complaint work orders opened on the day.")),
     (

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from agent_console.reports import calls, orders, satisfaction
+from agent_console.reports import calls, names, orders, satisfaction
 from agent_console.reports.calls import Tally
 from agent_console.reports.definitions import BY_KEY, FIGURES
 from agent_console.reports.periods import (
@@ -22,6 +22,7 @@ from agent_console.reports.periods import (
     tune_for_reports,
 )
 from agent_console.reports.tables import Cell, Table, rate, seconds
+from agent_console.wallboard.labels import zone_of
 from models.estate import Community
 
 QUESTION_LABELS = (_l("Timeliness"), _l("Skill"), _l("Attitude"))
@@ -94,8 +95,7 @@ class Monthly:
     @property
     def timezone(self) -> ZoneInfo:
         """The zone the charts use: the communities' own when they share one."""
-        zones = {c.timezone for c in self.communities}
-        return ZoneInfo(zones.pop() if len(zones) == 1 else "Asia/Shanghai")
+        return zone_of(self.communities)
 
 
 def monthly(
@@ -245,7 +245,7 @@ def tables(report: Monthly) -> list[Table]:
             ],
             [
                 [
-                    q or "—",
+                    names.queue(q),
                     t.offered,
                     t.answered,
                     t.abandoned,
@@ -259,7 +259,10 @@ def tables(report: Monthly) -> list[Table]:
             "requests",
             _l("Requests by category and sub-category"),
             [_l("Community"), _l("Category"), _l("Sub-category"), _l("Requests")],
-            [[report.code(cid), cat, sub, n] for cid, cat, sub, n in report.requests],
+            [
+                [report.code(cid), names.category(cat), names.subcategory(cat, sub), n]
+                for cid, cat, sub, n in report.requests
+            ],
         ),
         Table(
             "buildings",
@@ -283,7 +286,7 @@ def tables(report: Monthly) -> list[Table]:
             "categories",
             _l("Satisfaction per category"),
             [_l("Category"), *score_columns],
-            [_scores(s, s.key or "—") for s in report.by_category],
+            [_scores(s, names.category(s.key)) for s in report.by_category],
         ),
     ]
 

@@ -21,7 +21,7 @@ from agent_console.reports.periods import Window, seconds_between, within
 from models.estate import Building, Unit
 from models.outbound import FollowUpTask, SurveyResponse, TaskStatus
 from models.work_order_flow import ACTIVE, overdue_clause
-from models.work_orders import Category, Status, WorkOrder, WorkOrderChange
+from models.work_orders import Category, WorkOrder, WorkOrderChange
 
 REPEAT_WITHIN = dt.timedelta(days=30)  # a complaint again within this: a repeat (返投诉)
 FIRST_RESPONSE = dt.timedelta(hours=24)  # every complaint handled within 24 hours
@@ -33,55 +33,18 @@ def _sum(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-@dataclasses.dataclass(frozen=True)
-class OpenOrder:
-    """An order still to be done, with the deadline running now."""
-
-    id: int
-    number: str
-    community_id: int
-    category: str
-    status: str
-    due_at: dt.datetime | None
-    overdue: bool
-
-
-def open_orders(
+def open_counts(
     session: Session, community_ids: Sequence[int], now: dt.datetime
-) -> list[OpenOrder]:
-    """Orders open, dispatched or on site at ``now``: overdue first, then by deadline."""
-    late = overdue_clause(now)
-    running = case(
-        (
-            and_(
-                WorkOrder.status == Status.OPEN,
-                WorkOrder.dispatched_at.is_(None),
-                WorkOrder.dispatch_due_at.is_not(None),
-                WorkOrder.dispatch_due_at < now,
-            ),
-            WorkOrder.dispatch_due_at,
-        ),
-        else_=WorkOrder.due_at,
-    )
+) -> list[tuple[int, str, int, int]]:
+    """Per (community, category): orders open, dispatched or on site at ``now``, and of those
+    the overdue ones (:func:`models.work_order_flow.overdue_clause`, as the work-order pages)."""
     rows = session.execute(
-        select(
-            WorkOrder.id,
-            WorkOrder.number,
-            WorkOrder.community_id,
-            WorkOrder.category,
-            WorkOrder.status,
-            running.label("due"),
-            late.label("late"),
-        )
+        select(WorkOrder.community_id, WorkOrder.category, func.count(), _sum(overdue_clause(now)))
         .where(WorkOrder.community_id.in_(community_ids), WorkOrder.status.in_(ACTIVE))
-        .order_by(late.desc(), running, WorkOrder.id)
+        .group_by(WorkOrder.community_id, WorkOrder.category)
+        .order_by(WorkOrder.community_id, WorkOrder.category)
     )
-    return [
-        OpenOrder(
-            r.id, r.number, r.community_id, str(r.category), str(r.status), r.due, bool(r.late)
-        )
-        for r in rows
-    ]
+    return [(c, str(cat), n, late) for c, cat, n, late in rows]
 
 
 @dataclasses.dataclass(frozen=True)

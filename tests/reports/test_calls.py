@@ -98,8 +98,8 @@ def test_abandoned_calls_and_messages_are_listed_with_their_numbers(
     shown = daily.tables(report, lambda c: f"masked:{c.id}")
     abandoned = next(t for t in shown if t.key == "abandoned")
     assert [row[1:4] for row in abandoned.rows] == [  # started 30 s before joining
-        ["2026-12-01 09:52", "inquiry", f"masked:{traffic['quick']}"],
-        ["2026-12-01 09:54", "repair", f"masked:{traffic['slow']}"],
+        ["2026-12-01 09:52", "Inquiry", f"masked:{traffic['quick']}"],
+        ["2026-12-01 09:54", "Repair", f"masked:{traffic['slow']}"],
     ]
 
 
@@ -148,4 +148,4 @@ def test_no_community_in_scope_makes_an_empty_report(db: Session, traffic: dict[
     review = daily.daily(db, [], DAY, utc(2026, 12, 2))
 
     assert (report.current.calls.offered, report.hours, report.requests) == (0, {}, [])
-    assert (review.total.offered, review.abandoned, review.open_orders) == (0, [], [])
+    assert (review.total.offered, review.abandoned, review.open_count) == (0, [], 0)

@@ -77,7 +77,7 @@ def test_the_monthly_analysis_as_csv_and_xlsx_reads_back(
     assert sheet.cell(row=7, column=2).number_format == "0.0%"
     requests = load_workbook(xlsx_file)["requests"]
     assert list(requests.iter_rows(min_row=3, values_only=True)) == [
-        ("SH01", "complaint", "service", 1)
+        ("SH01", "Complaint", "Staff attitude", 1)
     ]
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from agent_console.reports import monthly, orders
+from agent_console.reports import daily, monthly, orders
 from agent_console.reports.periods import month_windows
 from models import Community
 from models.work_order_flow import reopen
@@ -127,3 +127,22 @@ def test_the_monthly_targets_show_the_month_before_beside_this_month(
     assert targets["Complaints handled on time"] == [0.5, 1.0, "≥ 98%", False]
     assert targets["Repeat complaints"] == [0.2, 0.0, "≤ 1%", False]
     assert targets["Complaints handled within 24 h"][:2] == [0.25, 1.0]
+
+
+def test_the_morning_review_counts_open_orders_and_lists_the_overdue(
+    db: Session, places: dict[str, Community], clerk: int
+) -> None:
+    sh01 = places["SH01"]
+    late = builders.repair(db, sh01, clerk, utc(2026, 12, 1, 2))  # never dispatched: 5 min
+    builders.complaint(db, sh01, clerk, utc(2026, 12, 1, 2))  # minor: 2 days, still running
+    done = builders.repair(db, sh01, clerk, utc(2026, 12, 1, 3), room="102")
+    builders.finish(db, done, clerk, utc(2026, 12, 1, 5), builders.technician(db, sh01, "王"))
+    db.commit()
+
+    review = daily.daily(db, [sh01], dt.date(2026, 12, 1), utc(2026, 12, 2, 2))
+    shown = {t.key: t.rows for t in daily.tables(review, lambda c: "")}
+
+    assert review.open_orders == [(sh01.id, "complaint", 1, 0), (sh01.id, "repair", 1, 1)]
+    assert (review.open_count, review.overdue_count) == (2, 1)
+    assert shown["overdue"] == [["SH01", late.number, "Repair", "Open", "2026-12-01 10:05"]]
+    assert shown["complaints"][0][3:7] == ["Staff attitude", "Minor", "Valid complaint", "Open"]

@@ -102,7 +102,7 @@ def test_the_monthly_page_draws_its_charts_and_files_read_back(
     assert xlsx.headers["Content-Disposition"].endswith('morning-review-2026-12-01.xlsx"')
     sheet = load_workbook(io.BytesIO(xlsx.data))["abandoned"]
     assert list(sheet.iter_rows(min_row=3, values_only=True)) == [
-        ("SH01", "2026-12-01 09:59", "repair", "+8613800138000", 45.0)
+        ("SH01", "2026-12-01 09:59", "报修", "+8613800138000", 45.0)
     ]
 
 
