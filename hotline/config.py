@@ -72,6 +72,9 @@ class Config:
     # "emergency=60,complaint=60,repair=30,inquiry=15", or one number for every queue.
     wrap_up_seconds: str = DEFAULT_WRAP_UP
     offer_timeout_seconds: int = 20  # an offered agent who neither answers nor declines
+    # A call about the unit and problem of an order opened this recently is linked to it
+    # rather than opening a duplicate (0: never).
+    repeat_call_window_minutes: int = 24 * 60
     # Callback surveys (回访), models/survey_rules.py; empty strings keep the domain rules.
     survey_max_attempts: int = 3  # calls per survey before it becomes a manual callback
     survey_retry_minutes: int = 120  # between two attempts

@@ -30,13 +30,13 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.exceptions import HotlineError
 from models import sla
 from models.base import utcnow
-from models.calls import Call
+from models.calls import Call, CallEvent
 from models.escalation import start_escalation
 from models.estate import Community, Unit
 from models.work_order_catalogue import find
@@ -183,6 +183,47 @@ def open_work_order(
     session.flush()
     start_escalation(session, order, now=opened)  # an emergency: the on-call ladder is called
     return order
+
+
+LINKED = "work_order.linked"  # the CallEvent of a repeated call kept with an open order
+
+
+def find_repeat(
+    session: Session, details: OrderDetails, *, now: dt.datetime, window: dt.timedelta
+) -> WorkOrder | None:
+    """The open order on the same unit about the same problem (category and subcategory)
+    opened within ``window`` before ``now``: a repeated call belongs with it."""
+    if details.unit_id is None or window <= dt.timedelta(0):
+        return None
+    query = (
+        select(WorkOrder)
+        .where(
+            WorkOrder.unit_id == details.unit_id,
+            WorkOrder.category == details.category,
+            WorkOrder.subcategory == details.subcategory,
+            WorkOrder.status.in_(ACTIVE),
+            WorkOrder.created_at >= now - window,
+        )
+        .order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def link_call(
+    session: Session, order: WorkOrder, call_id: int, *, agent_id: int, now: dt.datetime
+) -> CallEvent:
+    """Keep a repeated call with ``order`` instead of opening a duplicate (flushed)."""
+    _check_places(session, order.community, None, call_id)
+    event = CallEvent(
+        call_id=call_id,
+        at=now,
+        kind=LINKED,
+        data={"work_order_id": order.id, "number": order.number, "agent_id": agent_id},
+    )
+    session.add(event)
+    session.flush()
+    return event
 
 
 def _check_places(

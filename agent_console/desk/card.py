@@ -29,9 +29,11 @@ from models import (
     Unit,
     WorkOrder,
 )
+from models.incidents import Incident
 from models.lookup import lookup_caller
 from models.sla import sla_state
 from models.staff import Agent
+from models.work_order_flow import LINKED as WORK_ORDER_LINKED
 
 from .services import WRAP_UP_CODES
 
@@ -159,6 +161,7 @@ def build(
         "senior_household": any(r.senior_care for r, _ in household),
         "complaints": _complaints(session, home, resident),
         "ivr": ivr_path(session, call.id),
+        "links": call_links(session, call.id),
         "work_orders": _open_orders(session, home, now),
         "recent": _recent_calls(session, call, home, scope),
         "survey": last_survey(
@@ -253,3 +256,30 @@ def ivr_path(session: Session, call_id: int) -> list[dict[str, Any]]:
             value = data.get("kind") or data.get("queue") or data.get("unit_id") or ""
             path.append({"step": "", "kind": event.kind, "value": str(value), "next": ""})
     return path
+
+
+LINKS = (WORK_ORDER_LINKED, "call.incident", "call.guard_requested")
+
+
+def call_links(session: Session, call_id: int) -> list[dict[str, Any]]:
+    """What the call is tied to besides its own work orders: the open order a repeated
+    call was linked to, the incidents it stayed with, a guard asked for an ambulance."""
+    links: list[dict[str, Any]] = []
+    events = session.scalars(
+        select(CallEvent)
+        .where(CallEvent.call_id == call_id, CallEvent.kind.in_(LINKS))
+        .order_by(CallEvent.id)
+    )
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        if event.kind == WORK_ORDER_LINKED:
+            links.append({"kind": "work_order", "id": data.get("work_order_id"),
+                          "number": data.get("number", "")})  # fmt: skip
+        elif event.kind == "call.incident":
+            for incident_id in data.get("incident_ids", []):
+                incident = session.get(Incident, incident_id)
+                title = incident.title if incident else ""
+                links.append({"kind": "incident", "id": incident_id, "title": title})
+        else:
+            links.append({"kind": "guard", "unit_id": data.get("unit_id")})
+    return links

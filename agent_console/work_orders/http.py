@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import (
@@ -36,11 +37,14 @@ from models.work_order_catalogue import CATALOGUE
 from models.work_order_flow import (
     InvalidOrder,
     InvalidTransition,
+    OrderDetails,
     WrongCommunity,
     allowed_actions,
     close,
     complete,
     dispatch,
+    find_repeat,
+    link_call,
     mark_on_site,
     open_work_order,
     reopen,
@@ -116,6 +120,9 @@ def new() -> ResponseReturnValue:
             community = known.community or _chosen_community(session)
             details = services.read_form(session, request.form, community, known)
             call_id = known.call.id if known.call else None
+            repeat = _repeat_of(session, details) if call_id is not None else None
+            if repeat is not None and call_id is not None:
+                return _linked(session, repeat, call_id)
             order = open_work_order(session, community, details, agent_id=_me().id, call_id=call_id)
         except FormRejected as rejected:
             errors = rejected.errors
@@ -129,6 +136,22 @@ def new() -> ResponseReturnValue:
             return redirect(url_for(".show", order_id=order.id), 303)
         session.rollback()
         return _form(session, known, request.form, errors), 400
+
+
+def _repeat_of(session: Session, details: OrderDetails) -> WorkOrder | None:
+    """The open order a call about the same unit and problem belongs with, if any."""
+    minutes = current_app.config["HOTLINE"].repeat_call_window_minutes
+    window = dt.timedelta(minutes=minutes)
+    return find_repeat(session, details, now=utcnow(), window=window)
+
+
+def _linked(session: Session, order: WorkOrder, call_id: int) -> ResponseReturnValue:
+    """A repeated call kept with the open order it is about: no duplicate order."""
+    link_call(session, order, call_id, agent_id=_me().id, now=utcnow())
+    session.commit()
+    flash(_("Same unit and problem as open work order %(number)s: this call was linked to it "
+            "instead of opening a new one.", number=order.number))  # fmt: skip
+    return redirect(url_for(".show", order_id=order.id), 303)
 
 
 def _chosen_community(session: Session) -> Community:

@@ -80,8 +80,8 @@ def test_opening_from_a_call_keeps_call_unit_resident_owner_and_first_change(
 def test_two_orders_take_consecutive_numbers(client: FlaskClient, places: Places) -> None:
     token = as_agent(client, "agent1")
     numbers = []
-    for _ in range(2):
-        response = client.post(NEW, data=leak_form(token, places))
+    for problem in ("leak", "lift"):  # the same problem again would join the first order
+        response = client.post(NEW, data=leak_form(token, places, subcategory=problem))
         numbers.append(client.get(response.location + ".json").get_json()["number"])
     assert [n.rsplit("-", 1)[1] for n in numbers] == ["000001", "000002"]
 
