@@ -30,6 +30,7 @@ from flask.blueprints import BlueprintSetupState
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
+from audio.recordings import RECORDING_EVENTS
 from ivr.dispatch import webhooks as dispatch_webhooks
 from ivr.twilio import outbound as outbound_calls
 from ivr.twilio import signature, twiml
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "hotline.twilio"  # app.extensions key of the TwilioCalls serving the webhooks
 TWIML = "text/xml"
+MESSAGE_PURPOSE = "after_hours_message"  # the inbound flow's Record of a message
+VOICEMAIL = RECORDING_EVENTS["call.message"]  # the kind it is kept and transcribed as
 # Control characters no database column may hold (PostgreSQL refuses NUL in text and JSON).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LAST_RESORT = twiml.render([inquiry()], twiml.Links(), language="zh-CN")
@@ -118,7 +121,15 @@ def status() -> Response:
 
 
 def recording() -> Response:
-    _calls().recording(_form(), _query())
+    """A recording is ready: kept with the call; a message is transcribed when a model is set."""
+    calls, form, query = _calls(), _form(), _query()
+    call_id = calls.recording(form, query)
+    url = form.get("RecordingUrl", "")
+    completed = form.get("RecordingStatus", "completed") == "completed"
+    if call_id and url and completed and query.get("purpose") == MESSAGE_PURPOSE:
+        submit = outbound_calls.transcriber(current_app.extensions, calls.settings, calls.sessions)
+        if submit is not None:
+            submit(call_id, url, recording=VOICEMAIL)
     return Response(status=204)
 
 

@@ -112,8 +112,9 @@ def failed() -> str:
 
 def transcriber(
     extensions: dict[str, Any], settings: TwilioSettings, sessions: Callable[[], Session]
-) -> Callable[[int, str], None] | None:
-    """Where a comment's recording goes to be transcribed: only when a model is loaded."""
+) -> Callable[..., None] | None:
+    """Where a recording goes to be transcribed, ``submit(call_id, url, recording=COMMENT)``
+    (a survey comment, or ``voicemail``): only when a model is loaded."""
     speech = extensions.get(SPEECH)
     if speech is None or not getattr(speech, "enabled", False):
         return None
@@ -127,8 +128,8 @@ def transcriber(
         twilio_auth_token=settings.auth_token,
     )
 
-    def submit(call_id: int, url: str) -> None:
-        queue.submit(call_id=call_id, recording=COMMENT, source=lambda: _fetched(source, url))
+    def submit(call_id: int, url: str, recording: str = COMMENT) -> None:
+        queue.submit(call_id=call_id, recording=recording, source=lambda: _fetched(source, url))
 
     return submit
 

@@ -113,18 +113,21 @@ class TwilioCalls:
         """``/status``: the call's status changed; a final status ends it."""
         self._callback(form, "status", lambda turn: endings.status(turn, form))
 
-    def recording(self, form: Form, query: Form) -> None:
-        """``/recording``: a recording is ready; its URL goes on a CallEvent."""
-        self._callback(form, "recording", lambda turn: endings.recording(turn, form, query))
+    def recording(self, form: Form, query: Form) -> int | None:
+        """``/recording``: a recording is ready; its URL goes on a CallEvent. The call's id."""
+        return self._callback(form, "recording", lambda turn: endings.recording(turn, form, query))
 
-    def _callback(self, form: Form, webhook: str, run: Callable[[Turn], None]) -> None:
-        """A callback whose answer Twilio ignores: record what can be, log what fails."""
+    def _callback(self, form: Form, webhook: str, run: Callable[[Turn], None]) -> int | None:
+        """A callback whose answer Twilio ignores: record what can be, log what fails.
+
+        The call's id once recorded, else None."""
         turn = self._turn(form, twiml.Links(), webhook)
         if not usable_sid(turn.sid):
             log.warning("%s callback with an unusable CallSid %r ignored", webhook, turn.sid[:80])
-            return
+            return None
         try:
             run(turn)
+            return turn.recorder.call_id
         except Exception:
             log.exception("call %s: %s callback failed", turn.sid, webhook)
             try:
@@ -133,6 +136,7 @@ class TwilioCalls:
                 log.exception("call %s: %s callback not recorded", turn.sid, webhook)
         finally:
             turn.end()
+        return None
 
     def _turn(self, form: Form, links: twiml.Links, webhook: str) -> Turn:
         sid = form.get("CallSid", "")
