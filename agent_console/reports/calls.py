@@ -9,7 +9,8 @@ community's calendar (:mod:`.periods`). Each call has one *outcome*:
 - ``callback_requested``: the caller chose to be called back and kept their place;
 - ``queued``: queued and never finished (a record whose end never arrived);
 - otherwise the IVR's own disposition: ``message_left``, ``sent_to_on_call``,
-  ``self_served``, ``abandoned_in_ivr`` (hung up in the menus), ``unknown``.
+  ``self_served``, ``incident_linked`` (stayed with a declared incident's notice),
+  ``abandoned_in_ivr`` (hung up in the menus), ``unknown``.
 
 *Offered* calls are those that reached a queue and had one of the first four outcomes
 (as the wallboard counts them). A caller's *wait* runs from joining the queue to being
@@ -55,6 +56,7 @@ OUTCOMES = (
     "message_left",
     "sent_to_on_call",
     "self_served",
+    "incident_linked",
     "abandoned_in_ivr",
     "unknown",
 )

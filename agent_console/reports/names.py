@@ -20,6 +20,7 @@ OUTCOMES = {
     "message_left": _l("Message left"),
     "sent_to_on_call": _l("Sent to on-call"),
     "self_served": _l("Self-served"),
+    "incident_linked": _l("Heard an incident's notice"),
     "abandoned_in_ivr": _l("Hung up in the menus"),
     "unknown": _l("Unknown"),
 }
