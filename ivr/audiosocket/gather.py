@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 LISTEN_CONTEXT = "hotline-audiosocket"
 SPY_CONTEXT = "hotline-spy"
-POLL_MS = 100  # keypad polling step: the most a spoken answer waits to be noticed
+POLL_MS = 50  # keypad polling step: the most a spoken answer waits to be noticed
 MAX_SPEAKING_S = 8.0  # past the gather's timeout, how long a caller mid-sentence is heard out
 
 
