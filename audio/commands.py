@@ -11,14 +11,16 @@ from typing import Any
 import click
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from audio.build import BuildReport, PromptBuilder
 from audio.catalogue import LANGUAGES, Catalogue, CommunityName, build_catalogue
 from audio.fetch import RecordingSource
-from audio.recordings import collect_recordings
+from audio.recordings import StoredRecording, collect_recordings
 from audio.speech.recognizer import SpeechService
 from audio.tools import AudioTools
 from hotline.exceptions import HotlineError
+from models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +134,12 @@ def collect_cmd(obj: Any) -> None:
     try:
         with obj.session() as session:
             done = collect_recordings(
-                session, tools=AudioTools(), source=source, data_dir=config.data_dir, speech=speech
+                session,
+                tools=AudioTools(),
+                source=source,
+                data_dir=config.data_dir,
+                speech=speech,
+                on_transcript=comment_to_survey,
             )
     finally:
         speech.close()
@@ -143,3 +150,12 @@ def collect_cmd(obj: Any) -> None:
         click.echo(f"{done.transcribed} transcribed")
     if done.failed:
         raise SystemExit(1)
+
+
+def comment_to_survey(session: Session, kept: StoredRecording) -> None:
+    """A survey comment's transcript also becomes the survey's written comment (committed)."""
+    from ivr.campaign_calls import COMMENT, copy_comment  # the survey side, loaded when needed
+
+    if kept.kind == COMMENT:
+        copy_comment(session, kept.call_id, now=utcnow())
+        session.commit()

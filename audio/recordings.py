@@ -14,6 +14,7 @@ import logging
 import re
 import tempfile
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
@@ -110,12 +111,15 @@ def collect_recordings(
     source: RecordingSource,
     data_dir: Path,
     speech: SpeechService | None = None,
+    on_transcript: Callable[[Session, StoredRecording], None] | None = None,
 ) -> Collected:
     """Fetch, convert and keep every recording the calls' events name and that is not kept yet.
 
     With ``speech`` on, each recording kept is also transcribed (free text, kept as a
     ``recording.transcribed`` call event the console searches), unless it already
-    has a transcript (a survey comment transcribed while the call was on Twilio).
+    has a transcript (a survey comment transcribed while the call was on Twilio);
+    ``on_transcript(session, kept)`` then hears of it (e.g. to copy a survey comment's
+    text onto the survey's answers).
     """
     done = Collected()
     events = session.execute(
@@ -141,6 +145,8 @@ def collect_recordings(
             done.stored.append(kept)
             if speech is not None and speech.enabled and transcribe_kept(session, speech, kept):
                 done.transcribed += 1
+                if on_transcript is not None:
+                    on_transcript(session, kept)
     return done
 
 

@@ -9,8 +9,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from audio.catalogue import message_name
+from audio.commands import comment_to_survey
 from audio.fetch import RecordingSource
 from audio.recordings import collect_recordings
+from audio.speech import SpeechService
 from audio.tools import AudioTools
 from hotline.config import Config
 from ivr.agi.server import FastAGIServer
@@ -19,6 +21,7 @@ from models import Resident
 from models.outbound import AttemptOutcome, JobPurpose, JobStatus, TaskKind
 from tests.agi.peer import CallScript, Transcript, call, environment
 from tests.audio.conftest import tone
+from tests.speech.fakes import FakeEngine
 from tests.surveys.outbound_estate import (
     Placed,
     attempt_of,
@@ -173,16 +176,22 @@ def test_the_comment_recorded_on_asterisk_is_kept_with_the_call(
     uniqueid = call_of(engine, placed).provider_call_id
     (sounds / "hotline" / "comments").mkdir(parents=True)
     tone(sounds / "hotline" / "comments" / f"{uniqueid}.wav", hz=440, rate=8000, seconds=1.0)
+    speech = SpeechService(FakeEngine(words="师傅 很 专业"), timeout_s=5)
     with Session(engine) as s:
         done = collect_recordings(
             s,
             tools=AudioTools(),
             source=RecordingSource(asterisk_sounds_dir=sounds),
             data_dir=tmp_path / "data",
+            speech=speech,
+            on_transcript=comment_to_survey,
         )
+    speech.close()
     assert [(kept.call_id, kept.kind) for kept in done.stored] == [
         (call_of(engine, placed).id, "survey-comment")
     ]
+    answers = response_of(engine, placed)  # the transcript is the survey's written comment
+    assert done.transcribed == 1 and answers is not None and answers.comment == "师傅 很 专业"
 
 
 def test_the_agi_service_routes_survey_to_the_survey_script(engine: Engine, config: Config) -> None:
