@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from audio.build import BuildReport, PromptBuilder
 from audio.catalogue import LANGUAGES, Catalogue, CommunityName, build_catalogue
 from audio.fetch import RecordingSource
-from audio.recordings import StoredRecording, collect_recordings
+from audio.recordings import Collected, StoredRecording, collect_recordings
 from audio.speech.recognizer import SpeechService
 from audio.tools import AudioTools
+from hotline.config import Config
 from hotline.exceptions import HotlineError
 from models import utcnow
 
@@ -125,22 +126,10 @@ def collect_cmd(obj: Any) -> None:
     """Fetch and convert every recording a call left that is not kept yet; exit 1 on failures."""
     obj.require_schema()
     config = obj.config
-    source = RecordingSource(
-        asterisk_sounds_dir=Path(config.asterisk_sounds_dir),
-        twilio_account_sid=config.twilio_account_sid,
-        twilio_auth_token=config.twilio_auth_token,
-    )
     speech = SpeechService.from_config(config, workers=1)  # off (and said once) without a model
     try:
         with obj.session() as session:
-            done = collect_recordings(
-                session,
-                tools=AudioTools(),
-                source=source,
-                data_dir=config.data_dir,
-                speech=speech,
-                on_transcript=comment_to_survey,
-            )
+            done = collect(session, config, speech)
     finally:
         speech.close()
     for call_id, reason in done.failed:
@@ -159,3 +148,20 @@ def comment_to_survey(session: Session, kept: StoredRecording) -> None:
     if kept.kind == COMMENT:
         copy_comment(session, kept.call_id, now=utcnow())
         session.commit()
+
+
+def collect(session: Session, config: Config, speech: SpeechService | None) -> Collected:
+    """Keep (and transcribe, with ``speech`` on) every recording not kept yet."""
+    source = RecordingSource(
+        asterisk_sounds_dir=Path(config.asterisk_sounds_dir),
+        twilio_account_sid=config.twilio_account_sid,
+        twilio_auth_token=config.twilio_auth_token,
+    )
+    return collect_recordings(
+        session,
+        tools=AudioTools(),
+        source=source,
+        data_dir=config.data_dir,
+        speech=speech,
+        on_transcript=comment_to_survey,
+    )

@@ -224,6 +224,8 @@ def agi(
         daemons.start_spool()
         if workers == 1:
             daemons.start_audiosocket()  # the model, then the server, before any call
+        daemons.start_recordings()
+        if workers == 1:
             served_on = daemons.start_agi(host, port).port
         else:
             if speech:
@@ -304,6 +306,7 @@ def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> No
     with Daemons(obj.config, obj.engine) as daemons:
         daemons.start_spool()
         daemons.start_audiosocket()  # the speech model, then AudioSocket, before FastAGI
+        daemons.start_recordings()
         agi_server = daemons.start_agi()
         daemons.start_ami()
         app = create_app(config=obj.config, bus=daemons.bus)

@@ -68,6 +68,9 @@ class Config:
     tts_command: str = ""  # e.g. "espeak-ng -v {voice} -w {output} {text}"; empty: that
     prompt_loudness_db: float = -20.0  # RMS target of every built prompt, dBFS at 8 kHz
     asterisk_sounds_dir: str = "/var/lib/asterisk/sounds"  # where RECORD FILE leaves voicemail
+    # hotline serve/agi: every this many seconds, keep (and, with a model, transcribe) the
+    # recordings calls left, as `hotline recordings collect` does; 0: only that command.
+    recordings_collect_s: int = 0
     # After-call work (话后处理) per queue before the next offer, as app_queue's wrapuptime:
     # "emergency=60,complaint=60,repair=30,inquiry=15", or one number for every queue.
     wrap_up_seconds: str = DEFAULT_WRAP_UP

@@ -130,6 +130,36 @@ class Daemons:
         server.start()
         return server
 
+    def start_recordings(self) -> threading.Thread | None:
+        """Every ``HOTLINE_RECORDINGS_COLLECT_S`` seconds, keep the recordings calls left and,
+        with the speech model (:meth:`start_audiosocket` loads it), transcribe them."""
+        interval = self.config.recordings_collect_s
+        if interval <= 0:
+            return None
+        from audio.commands import collect
+        from models.db import session_factory
+
+        sessions = session_factory(self.engine)
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    with sessions() as session:
+                        done = collect(session, self.config, self.speech)
+                    if done.stored or done.failed:
+                        log.info(
+                            "recordings: %d kept, %d transcribed, %d not kept",
+                            len(done.stored),
+                            done.transcribed,
+                            len(done.failed),
+                        )
+                except Exception:
+                    log.exception("collecting recordings failed; will try again")
+
+        thread = threading.Thread(target=loop, name="recordings", daemon=True)
+        thread.start()
+        return thread
+
     def start_dispatcher(self, app: Flask) -> DispatcherThread:
         """Offer waiting callers and callbacks to available agents, in priority order."""
         self.dispatcher = install(app, self.config)

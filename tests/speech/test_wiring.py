@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import time
+import wave
 from pathlib import Path
 from typing import Any
 
@@ -10,15 +12,22 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from audio.recordings import stored_kinds
 from audio.speech import SpeechService
+from audio.speech.transcripts import search_transcripts
 from hotline.cli import cli
 from hotline.config import load_config
 from hotline.daemons import Daemons
 from ivr.agi.inbound import InboundScript
 from ivr.agi.recorded import RecordedSpeech
 from ivr.audiosocket.gather import SpeechGather
-from tests.speech.fakes import FakeEngine
+from models import Call, CallEvent, Direction
+from tests import factories
+from tests.speech.fakes import FakeEngine, silence, tone
+
+INBOUND = Direction.INBOUND
 
 
 def _free_port() -> int:
@@ -134,3 +143,50 @@ def test_hotline_serve_starts_speech_before_fastagi_and_gives_the_app_the_servic
     assert speech.health()["status"] == "off"  # no model configured here
     with app.test_client() as client:
         assert client.get("/healthz").get_json()["speech"]["status"] == "off"
+
+
+def test_the_daemons_keep_and_transcribe_recordings_every_interval(
+    engine: Engine, tmp_path: Path
+) -> None:
+    messages = tmp_path / "sounds" / "hotline" / "messages"
+    messages.mkdir(parents=True)
+    with wave.open(str(messages / "1700000000.7.wav"), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(tone(600) + silence(300))
+    with Session(engine) as s:
+        community = factories.community(s)
+        call = Call(provider="asterisk", provider_call_id="1700000000.7", direction=INBOUND)
+        call.community_id = community.id
+        s.add(call)
+        s.flush()
+        ref = "asterisk:hotline/messages/1700000000.7.wav"
+        s.add(CallEvent(call_id=call.id, kind="call.message", data={"ref": ref, "seconds": 1}))
+        s.commit()
+        call_id = call.id
+    env = {
+        "HOTLINE_DATA_DIR": str(tmp_path / "data"),
+        "HOTLINE_ASTERISK_SOUNDS_DIR": str(tmp_path / "sounds"),
+        "HOTLINE_RECORDINGS_COLLECT_S": "1",
+    }
+    with Daemons(load_config(env=env), engine) as daemons:
+        daemons.speech = SpeechService(FakeEngine(words="门锁 坏了"), timeout_s=5)
+        assert daemons.start_recordings() is not None
+        deadline = time.monotonic() + 30
+        found: list[Any] = []
+        while not found and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with Session(engine) as s:
+                found = list(s.execute(search_transcripts("门锁")).all())
+    assert [(event.call_id, event.data["recording"]) for event, _ in found] == [
+        (call_id, "voicemail")
+    ]
+    assert stored_kinds(tmp_path / "data", call_id) == ["voicemail"]
+
+
+def test_without_an_interval_the_daemons_leave_recordings_to_the_command(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with Daemons(load_config(env={"HOTLINE_DATA_DIR": str(tmp_path)}), engine) as daemons:
+        assert daemons.start_recordings() is None
