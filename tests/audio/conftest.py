@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -50,3 +54,36 @@ def sox_stats(path: Path, *input_options: str) -> dict[str, str]:
         if label.strip():
             out[label.strip()] = value
     return out
+
+
+@contextlib.contextmanager
+def media_server(path: str, body: bytes, authorization: str = "") -> Iterator[str]:
+    """Twilio's media URL, stood in for: ``body`` as a WAV at ``path`` (401 without the
+    expected ``Authorization`` header when one is given); its origin."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            if self.path != path:
+                self.send_error(404)
+                return
+            if authorization and self.headers.get("Authorization") != authorization:
+                self.send_error(401)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/x-wav")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

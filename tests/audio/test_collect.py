@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ from audio.tools import AudioTools
 from hotline.cli import cli
 from models import Call, CallEvent, Direction
 from tests import factories
-from tests.audio.conftest import tone
+from tests.audio.conftest import media_server, tone
 from tests.speech.fakes import FakeEngine
 
 SID, TOKEN = "AC" + "0" * 32, "secret-token"
@@ -34,28 +32,8 @@ def twilio(tmp_path: Path) -> Iterator[str]:
     """A stand-in for Twilio's media URL: the WAV to callers with the account's credentials."""
     body = tone(tmp_path / "twilio.wav", hz=600, rate=8000, seconds=2.0).read_bytes()
     expected = "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            if self.path != RECORDING or self.headers.get("Authorization") != expected:
-                self.send_error(404 if self.path != RECORDING else 401)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "audio/x-wav")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with media_server(RECORDING, body, authorization=expected) as origin:
+        yield origin
 
 
 @pytest.fixture

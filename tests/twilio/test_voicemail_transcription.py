@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import wave
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from sqlalchemy.orm import Session
 from audio.speech import SpeechService
 from audio.speech.transcripts import search_transcripts
 from ivr.twilio.outbound import SPEECH, TRANSCRIPTION
+from tests.audio.conftest import media_server
 from tests.speech.fakes import FakeEngine, silence, tone
 from tests.twilio.conftest import call_row, close_the_centre
 from tests.twilio.peer import KNOWN, Twilio
@@ -33,27 +32,8 @@ def media(tmp_path: Path) -> Iterator[str]:
         out.setsampwidth(2)
         out.setframerate(8000)
         out.writeframes(silence(200) + tone(800) + silence(300))
-    body = wav.read_bytes()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            if self.path != MEDIA:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "audio/x-wav")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}{MEDIA}"
-    server.shutdown()
-    server.server_close()
+    with media_server(MEDIA, wav.read_bytes()) as origin:
+        yield origin + MEDIA
 
 
 def _leave_message(twilio: Twilio, engine: Engine, url: str) -> int:
