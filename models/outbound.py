@@ -197,7 +197,7 @@ class SurveyResponse(Base):
     solved: Mapped[bool | None] = mapped_column(Boolean)
     comment: Mapped[str] = mapped_column(Text, default="")  # transcribed, when a model is set
     complete: Mapped[bool] = mapped_column(Boolean, default=False)  # every question answered
-    answered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)  # reports
 
     def __repr__(self) -> str:
         return f"SurveyResponse(job_id={self.job_id!r}, complete={self.complete!r})"

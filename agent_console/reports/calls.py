@@ -36,7 +36,15 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from agent_console.reports.periods import Window, hour_bucket, read_hour, seconds_between, within
+from agent_console.reports.periods import (
+    Periods,
+    Window,
+    hour_bucket,
+    labelled,
+    read_hour,
+    seconds_between,
+    within,
+)
 from agent_console.wallboard.services import SERVICE_LEVEL_SECONDS, Today
 from ivr.dispatch.services import CALLBACK_REQUESTED
 from ivr.flow.outcomes import ABANDONED, QUEUED
@@ -207,17 +215,14 @@ class Summary:
     by_hour: dict[dt.datetime, Tally] = dataclasses.field(default_factory=dict)
 
 
-def summarise(session: Session, periods: dict[str, Sequence[Window]]) -> dict[str, Summary]:
+def summarise(session: Session, periods: Periods) -> dict[str, Summary]:
     """Each period's calls, in one statement: the calls of every period are read (and their
     waits computed) once, then counted per (period, queue, outcome) and per (period, UTC hour,
     outcome). Periods must not overlap."""
     dialect = session.get_bind().dialect.name
     windows = [w for found in periods.values() for w in found]
     each = call_rows(windows, dialect).subquery("each")
-    label = case(
-        *((within(each.c.community_id, each.c.started_at, w), name) for name, w in periods.items()),
-        else_="",
-    )
+    label, _ = labelled(each.c.community_id, each.c.started_at, periods)
     rows = select(each, label.label("period")).cte("c")
     target = SERVICE_LEVEL_SECONDS
     in_target = case((and_(rows.c.wait.is_not(None), rows.c.wait <= target), 1), else_=0)

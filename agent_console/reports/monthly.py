@@ -16,6 +16,7 @@ from agent_console.reports import calls, names, orders, satisfaction
 from agent_console.reports.calls import Tally
 from agent_console.reports.definitions import BY_KEY, FIGURES
 from agent_console.reports.periods import (
+    Periods,
     Window,
     month_windows,
     previous_month,
@@ -34,10 +35,16 @@ class Measures:
 
     windows: list[Window]
     calls: Tally
+    by_queue: dict[str, Tally]
+    by_hour: dict[dt.datetime, Tally]
     complaints: orders.Complaints
     repairs: orders.Repairs
     callbacks: orders.Callbacks
-    satisfaction: satisfaction.Scores | None
+    answers: satisfaction.Answers
+
+    @property
+    def satisfaction(self) -> satisfaction.Scores | None:
+        return self.answers.overall
 
     def value(self, key: str) -> float | int | None:
         """The figure ``key`` of :data:`definitions.FIGURES`."""
@@ -58,19 +65,26 @@ class Measures:
         }[key]
 
 
-def measures(
-    session: Session, windows: list[Window], now: dt.datetime, summary: calls.Summary
-) -> Measures:
-    """The month's figures; its calls already counted in ``summary``."""
-    overall = satisfaction.scores(session, windows)
-    return Measures(
-        windows=windows,
-        calls=summary.total,
-        complaints=orders.complaints(session, windows, now),
-        repairs=orders.repairs(session, windows, now),
-        callbacks=orders.callbacks(session, windows),
-        satisfaction=overall[0] if overall else None,
-    )
+def measures(session: Session, periods: Periods, now: dt.datetime) -> dict[str, Measures]:
+    """The headline figures of each period: a statement per kind of figure, for all periods."""
+    counted = calls.summarise(session, periods)
+    complaints = orders.complaints_by_period(session, periods, now)
+    repairs = orders.repairs_by_period(session, periods, now)
+    callbacks = orders.callbacks_by_period(session, periods)
+    answers = satisfaction.answers_by_period(session, periods)
+    return {
+        name: Measures(
+            windows=list(windows),
+            calls=counted[name].total,
+            by_queue=counted[name].by_queue,
+            by_hour=counted[name].by_hour,
+            complaints=complaints[name],
+            repairs=repairs[name],
+            callbacks=callbacks[name],
+            answers=answers[name],
+        )
+        for name, windows in periods.items()
+    }
 
 
 @dataclasses.dataclass
@@ -105,20 +119,20 @@ def monthly(
     this = month_windows(communities, month)
     before = month_windows(communities, previous_month(month))
     tune_for_reports(session)
-    counted = calls.summarise(session, {"current": this, "previous": before})
-    current = measures(session, this, now, counted["current"])
+    found = measures(session, {"current": this, "previous": before}, now)
+    current, previous = found["current"], found["previous"]
     return Monthly(
         month=month,
         now=now,
         communities=list(communities),
         current=current,
-        previous=measures(session, before, now, counted["previous"]),
-        by_queue=counted["current"].by_queue,
+        previous=previous,
+        by_queue=current.by_queue,
         requests=orders.requests(session, this),
         by_building=orders.requests_by_building(session, this),
-        by_technician=satisfaction.scores(session, this, "technician"),
-        by_category=satisfaction.scores(session, this, "category"),
-        hours=counted["previous"].by_hour | counted["current"].by_hour,
+        by_technician=current.answers.by_technician,
+        by_category=current.answers.by_category,
+        hours=previous.by_hour | current.by_hour,
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from agent_console.reports.periods import Window, seconds_between, within
+from agent_console.reports.periods import Periods, Window, labelled, seconds_between, within
 from models.estate import Building, Unit
 from models.outbound import FollowUpTask, SurveyResponse, TaskStatus
 from models.work_order_flow import ACTIVE, overdue_clause
@@ -157,25 +157,30 @@ class Complaints:
 
 
 def complaints(session: Session, windows: Sequence[Window], now: dt.datetime) -> Complaints:
+    return complaints_by_period(session, {"": windows}, now)[""]
+
+
+def complaints_by_period(
+    session: Session, periods: Periods, now: dt.datetime
+) -> dict[str, Complaints]:
+    """:func:`complaints` of each period, in one statement."""
     dialect = session.get_bind().dialect.name
+    period, any_period = labelled(WorkOrder.community_id, WorkOrder.created_at, periods)
     chosen = and_(
-        WorkOrder.category == Category.COMPLAINT,
-        WorkOrder.due_at.is_not(None),
-        within(WorkOrder.community_id, WorkOrder.created_at, windows),
+        WorkOrder.category == Category.COMPLAINT, WorkOrder.due_at.is_not(None), any_period
     )
+    # Each complaint's first change after opening: a few index lookups per complaint.
     first = (
-        select(WorkOrderChange.work_order_id, func.min(WorkOrderChange.at).label("at"))
+        select(func.min(WorkOrderChange.at))
         .where(
+            WorkOrderChange.work_order_id == WorkOrder.id,
             WorkOrderChange.from_status.is_not(None),
-            WorkOrderChange.work_order_id.in_(select(WorkOrder.id).where(chosen)),
         )
-        .group_by(WorkOrderChange.work_order_id)
-        .subquery("first_change")
+        .scalar_subquery()
     )
     handled = and_(
-        first.c.at.is_not(None),
-        seconds_between(first.c.at, WorkOrder.created_at, dialect)
-        <= FIRST_RESPONSE.total_seconds(),
+        first.is_not(None),
+        seconds_between(first, WorkOrder.created_at, dialect) <= FIRST_RESPONSE.total_seconds(),
     )
     counted = or_(handled, WorkOrder.created_at <= now - FIRST_RESPONSE)
     earlier = aliased(WorkOrder)
@@ -196,13 +201,17 @@ def complaints(session: Session, windows: Sequence[Window], now: dt.datetime) ->
         ),
     )
     met, late, pending = _on_time(WorkOrder.completed_at, now)
-    row = session.execute(
-        select(func.count(), met, late, pending, _sum(handled), _sum(counted), _sum(repeat))
-        .select_from(WorkOrder)
-        .outerjoin(first, first.c.work_order_id == WorkOrder.id)
-        .where(chosen)
-    ).one()
-    return Complaints(OnTime(*row[:4]), row[4], row[5], row[6])
+    found = {name: Complaints(OnTime(0, 0, 0, 0), 0, 0, 0) for name in periods}
+    for row in _per_period(session, period, chosen,
+                           [func.count(), met, late, pending, _sum(handled), _sum(counted),
+                            _sum(repeat)]):  # fmt: skip
+        found[row[0]] = Complaints(OnTime(*row[1:5]), row[5], row[6], row[7])
+    return found
+
+
+def _per_period(session: Session, period: Any, chosen: Any, figures: list[Any]) -> list[Any]:
+    """``figures`` of the rows ``chosen``, per period (named by ``period``)."""
+    return list(session.execute(select(period, *figures).where(chosen).group_by(period)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,11 +229,13 @@ class Repairs:
 
 
 def repairs(session: Session, windows: Sequence[Window], now: dt.datetime) -> Repairs:
-    chosen = and_(
-        WorkOrder.category.in_(REPAIRS),
-        WorkOrder.due_at.is_not(None),
-        within(WorkOrder.community_id, WorkOrder.created_at, windows),
-    )
+    return repairs_by_period(session, {"": windows}, now)[""]
+
+
+def repairs_by_period(session: Session, periods: Periods, now: dt.datetime) -> dict[str, Repairs]:
+    """:func:`repairs` of each period, in one statement."""
+    period, any_period = labelled(WorkOrder.community_id, WorkOrder.created_at, periods)
+    chosen = and_(WorkOrder.category.in_(REPAIRS), WorkOrder.due_at.is_not(None), any_period)
     # As models.sla.sla_state: an emergency is on time when staff reach the site.
     finished = case(
         (
@@ -235,18 +246,19 @@ def repairs(session: Session, windows: Sequence[Window], now: dt.datetime) -> Re
     )
     met, late, pending = _on_time(finished, now)
     done_once = or_(WorkOrder.completed_at.is_not(None), WorkOrder.rework_count > 0)
-    row = session.execute(
-        select(
-            func.count(),
-            met,
-            late,
-            pending,
-            _sum(done_once),
-            _sum(WorkOrder.rework_count > 0),
-            func.coalesce(func.sum(WorkOrder.rework_count), 0),
-        ).where(chosen)
-    ).one()
-    return Repairs(OnTime(*row[:4]), row[4], row[5], row[6])
+    figures = [
+        func.count(),
+        met,
+        late,
+        pending,
+        _sum(done_once),
+        _sum(WorkOrder.rework_count > 0),
+        func.coalesce(func.sum(WorkOrder.rework_count), 0),
+    ]
+    found = {name: Repairs(OnTime(0, 0, 0, 0), 0, 0, 0) for name in periods}
+    for row in _per_period(session, period, chosen, figures):
+        found[row[0]] = Repairs(OnTime(*row[1:5]), row[5], row[6], row[7])
+    return found
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,14 +274,18 @@ class Callbacks:
 
 
 def callbacks(session: Session, windows: Sequence[Window]) -> Callbacks:
+    return callbacks_by_period(session, {"": windows})[""]
+
+
+def callbacks_by_period(session: Session, periods: Periods) -> dict[str, Callbacks]:
+    """:func:`callbacks` of each period, in one statement."""
+    period, any_period = labelled(WorkOrder.community_id, WorkOrder.completed_at, periods)
     answered = exists().where(SurveyResponse.work_order_id == WorkOrder.id)
     by_hand = exists().where(
         FollowUpTask.work_order_id == WorkOrder.id, FollowUpTask.status == TaskStatus.DONE
     )
-    row = session.execute(
-        select(func.count(), _sum(or_(answered, by_hand))).where(
-            WorkOrder.category.in_(CALLED_BACK),
-            within(WorkOrder.community_id, WorkOrder.completed_at, windows),
-        )
-    ).one()
-    return Callbacks(row[0], row[1])
+    chosen = and_(WorkOrder.category.in_(CALLED_BACK), any_period)
+    found = {name: Callbacks(0, 0) for name in periods}
+    for row in _per_period(session, period, chosen, [func.count(), _sum(or_(answered, by_hand))]):
+        found[row[0]] = Callbacks(row[1], row[2])
+    return found

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, text
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, text
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from models.estate import Community
@@ -121,6 +121,18 @@ def within(community: Expr, moment: Expr, windows: Sequence[Window]) -> ColumnEl
     return or_(
         *(and_(community == w.community_id, moment >= w.start, moment < w.end) for w in windows)
     )
+
+
+Periods = dict[str, Sequence[Window]]  # a report's periods by name, e.g. this and last month
+
+
+def labelled(
+    community: Expr, moment: Expr, periods: Periods
+) -> tuple[ColumnElement[Any], ColumnElement[bool]]:
+    """SQL: the name of the period a row falls in (``""``: none), and whether it falls in one."""
+    whens = [(within(community, moment, w), name) for name, w in periods.items() if w]
+    label: ColumnElement[Any] = case(*whens, else_="") if whens else literal("")
+    return label, within(community, moment, [w for found in periods.values() for w in found])
 
 
 def seconds_between(later: Expr, earlier: Expr, dialect: str) -> ColumnElement[Any]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func, literal_column, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from agent_console.reports.periods import Window, within
+from agent_console.reports.periods import Periods, Window, labelled, within
 from models.outbound import OutboundJob, SurveyResponse
 from models.survey_rules import LOW_SCORE
 from models.work_orders import Technician, WorkOrder
@@ -54,38 +55,100 @@ class Scores:
         return 1 - self.dissatisfied / self.answers if self.answers else None
 
 
-def scores(session: Session, windows: Sequence[Window], by: str = "") -> list[Scores]:
-    """Scores of all answers of the windows (``by=""``), per ``technician`` or ``category``."""
-    key: Any = {
-        "": literal_column("''"),
-        "technician": func.coalesce(Technician.name, ""),
-        "category": func.coalesce(WorkOrder.category, ""),
-    }[by]
+@dataclasses.dataclass
+class _Sums:
+    """Sums and counts of one group's answers, which add up into bigger groups."""
+
+    answers: int = 0
+    totals: list[float] = dataclasses.field(default_factory=lambda: [0.0] * len(QUESTIONS))
+    given: list[int] = dataclasses.field(default_factory=lambda: [0] * len(QUESTIONS))
+    solved: int = 0
+    solved_asked: int = 0
+    dissatisfied: int = 0
+
+    def add(self, row: Any) -> None:
+        self.answers += row.answers
+        for i, q in enumerate(QUESTIONS):
+            self.totals[i] += float(getattr(row, f"{q}_sum") or 0)
+            self.given[i] += getattr(row, f"{q}_n")
+        self.solved += row.solved
+        self.solved_asked += row.solved_asked
+        self.dissatisfied += row.dissatisfied
+
+    def scores(self, key: str) -> Scores:
+        timeliness, skill, attitude = (
+            t / n if n else None for t, n in zip(self.totals, self.given, strict=True)
+        )
+        return Scores(
+            key, self.answers, timeliness, skill, attitude, self.solved, self.solved_asked,
+            self.dissatisfied,
+        )  # fmt: skip
+
+
+@dataclasses.dataclass
+class Answers:
+    """One period's answers: all, per technician, per category of the work order."""
+
+    overall: Scores | None
+    by_technician: list[Scores]
+    by_category: list[Scores]
+
+
+def answers_by_period(session: Session, periods: Periods) -> dict[str, Answers]:
+    """Each period's scores, from one statement grouped by (period, technician, category)."""
+    period, any_period = labelled(OutboundJob.community_id, SurveyResponse.answered_at, periods)
+    technician = func.coalesce(Technician.name, "")
+    category = func.coalesce(WorkOrder.category, "")
+    per_question = []
+    for q in QUESTIONS:
+        score = getattr(SurveyResponse, q)
+        per_question += [func.sum(score).label(f"{q}_sum"), func.count(score).label(f"{q}_n")]
     query = (
         select(
-            key.label("key"),
-            func.count(),
-            *(func.avg(getattr(SurveyResponse, q) * 1.0) for q in QUESTIONS),
-            func.coalesce(func.sum(case((SurveyResponse.solved.is_(True), 1), else_=0)), 0),
-            func.count(SurveyResponse.solved),
-            func.coalesce(func.sum(case((_dissatisfied(), 1), else_=0)), 0),
+            period.label("period"),
+            technician.label("technician"),
+            category.label("category"),
+            func.count().label("answers"),
+            *per_question,
+            _count(SurveyResponse.solved.is_(True)).label("solved"),
+            func.count(SurveyResponse.solved).label("solved_asked"),
+            _count(_dissatisfied()).label("dissatisfied"),
         )
         .join(OutboundJob, OutboundJob.id == SurveyResponse.job_id)
         .outerjoin(WorkOrder, WorkOrder.id == SurveyResponse.work_order_id)
         .outerjoin(Technician, Technician.id == SurveyResponse.technician_id)
-        .where(within(OutboundJob.community_id, SurveyResponse.answered_at, windows))
+        .where(any_period)
+        .group_by(period, technician, category)
     )
-    if by:
-        query = query.group_by(key).order_by(key)
-    found = [
-        Scores(str(r[0]), r[1], _mean(r[2]), _mean(r[3]), _mean(r[4]), r[5], r[6], r[7])
-        for r in session.execute(query)
-    ]
-    return [s for s in found if s.answers]
+    overall: dict[str, _Sums] = defaultdict(_Sums)
+    techs: dict[str, dict[str, _Sums]] = defaultdict(lambda: defaultdict(_Sums))
+    kinds: dict[str, dict[str, _Sums]] = defaultdict(lambda: defaultdict(_Sums))
+    for row in session.execute(query):
+        for sums in (overall[row.period], techs[row.period][row.technician],
+                     kinds[row.period][row.category]):  # fmt: skip
+            sums.add(row)
+    return {
+        name: Answers(
+            overall[name].scores("") if name in overall else None,
+            [s.scores(key) for key, s in sorted(techs[name].items())],
+            [s.scores(key) for key, s in sorted(kinds[name].items())],
+        )
+        for name in periods
+    }
 
 
-def _mean(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]  # Decimal on PG
+def scores(session: Session, windows: Sequence[Window], by: str = "") -> list[Scores]:
+    """Scores of all answers of the windows (``by=""``), per ``technician`` or ``category``."""
+    found = answers_by_period(session, {"": windows})[""]
+    if by == "technician":
+        return found.by_technician
+    if by == "category":
+        return found.by_category
+    return [found.overall] if found.overall else []
+
+
+def _count(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 @dataclasses.dataclass(frozen=True)
