@@ -72,6 +72,7 @@ QUEUE_EVENT_KINDS = (
     "call.hangup",
     "call.queue_result",
 )
+_EMERGENCY_EVENTS = text("kind = 'call.emergency'")
 _QUEUE_EVENTS = text("kind IN (" + ", ".join(f"'{k}'" for k in QUEUE_EVENT_KINDS) + ")")
 
 
@@ -88,6 +89,13 @@ class CallEvent(Base):
             postgresql_include=["call_id", "kind", "data"],
             postgresql_where=_QUEUE_EVENTS,
             sqlite_where=_QUEUE_EVENTS,
+        ),
+        # The dialer looks each round for emergencies the IVR took after hours.
+        Index(
+            "ix_call_events_emergency",
+            "at",
+            postgresql_where=_EMERGENCY_EVENTS,
+            sqlite_where=_EMERGENCY_EVENTS,
         ),
     )
 

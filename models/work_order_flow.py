@@ -141,14 +141,16 @@ def open_work_order(
     community: Community,
     details: OrderDetails,
     *,
-    agent_id: int,
+    agent_id: int | None,
     call_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> WorkOrder:
     """Open an order with the community's next number, its deadlines and its first change.
 
-    The agent who opens it owns it (首问责任制). An emergency starts its on-call ladder
-    (:func:`models.escalation.start_escalation`). Flushed, not committed.
+    The agent who opens it owns it (首问责任制); ``agent_id`` None: the IVR opened it
+    (an emergency after hours), owned by nobody until an agent takes it. An emergency
+    starts its on-call ladder (:func:`models.escalation.start_escalation`). Flushed,
+    not committed.
 
     :raises InvalidOrder: the details break a rule.
     :raises WrongCommunity: the unit or call belongs to another community.

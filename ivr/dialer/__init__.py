@@ -8,6 +8,7 @@ inserted it, once, and never again by anyone (see :mod:`ivr.dialer.claims`).
 | module        | what it holds                                                           |
 | ------------- | ----------------------------------------------------------------------- |
 | `claims.py`   | the claim, the record of a placed call, release, the lapsed-claim sweep |
+| `emergencies.py` | after-hours emergency calls become work orders (their ladders start) |
 | `services.py` | ``Dialer.run_once`` (sweep, claim, place at the pace), ``DialerThread`` |
 | `asterisk.py` | ``AsteriskProvider``: AMI ``Originate``, ``OriginateResponse`` outcomes |
 | `plugin.py`   | the dialer and its provider from the configuration                      |

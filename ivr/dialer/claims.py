@@ -6,6 +6,8 @@ A claim is one short transaction, committed BEFORE any call is placed:
    for the few milliseconds they take, so the bound on calls in progress (counted
    from the database: attempts still ``placed``) holds across machines. On SQLite
    every write transaction is ``BEGIN IMMEDIATE`` (models.db): the same effect.
+   In the same transaction the emergencies the IVR took after hours become work
+   orders (:mod:`ivr.dialer.emergencies`): their ladders' first calls are claimed at once.
 2. Due jobs are read ``FOR UPDATE OF outbound_jobs SKIP LOCKED``: a job another
    writer holds (a webhook recording an outcome) is passed over, not waited for.
 3. Each job outside its community's calling hours is moved to the hours' next
@@ -40,6 +42,7 @@ from typing import TypeVar
 from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from ivr.dialer.emergencies import open_after_hours
 from models import Community, Resident
 from models.escalation import ACCEPTED_NOTICE, is_urgent
 from models.outbound import (
@@ -126,6 +129,7 @@ def claim(
     """Claim up to ``batch`` due jobs (fewer if ``max_calls`` are in progress), committed."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
+    open_after_hours(session, now=now)  # their ladders' first calls are due in this claim
     room = min(batch, max_calls - in_progress(session))
     taken: list[tuple[OutboundJob, OutboundAttempt]] = []
     if room > 0:

@@ -133,6 +133,7 @@ class Dialer:
                 batch=self.batch,
                 lease=self.claim_seconds,
             )
+            announce(session, self.publish)  # an after-hours emergency's ladder started
         for n, found in enumerate(claims):
             if self.paused_until is not None and self.clock() < self.paused_until:
                 self.release(claims[n:])

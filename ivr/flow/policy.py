@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from .context import CallContext, EmergencyNumbers
+from .context import BusinessHours, CallContext, EmergencyNumbers
 
 EMERGENCY = "emergency"
 REPAIR = "repair"
@@ -56,10 +56,14 @@ def local_time(ctx: CallContext) -> datetime:
 
 def is_open(ctx: CallContext) -> bool:
     """Whether agents answer now, per the community's business hours."""
-    now = local_time(ctx)
-    if now.isoweekday() not in ctx.hours.weekdays:
+    return open_at(ctx.hours, local_time(ctx))
+
+
+def open_at(hours: BusinessHours, now: datetime) -> bool:
+    """Whether agents answer at ``now`` (the community's local time) in ``hours``."""
+    if now.isoweekday() not in hours.weekdays:
         return False
-    opens, closes = time.fromisoformat(ctx.hours.open), time.fromisoformat(ctx.hours.close)
+    opens, closes = time.fromisoformat(hours.open), time.fromisoformat(hours.close)
     clock = now.time().replace(tzinfo=None)
     if opens == closes:
         return True

@@ -1,4 +1,5 @@
-"""On-call rotations, their shifts and ladders, and the escalations of emergencies
+"""On-call rotations, their shifts and ladders, the escalations of emergencies, and an
+index of the emergency calls the dialer turns into work orders after hours
 
 Revision ID: 0007
 Revises: 0006
@@ -14,6 +15,8 @@ revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+EMERGENCY_EVENTS = sa.text("kind = 'call.emergency'")
 
 
 def upgrade() -> None:
@@ -135,8 +138,17 @@ def upgrade() -> None:
             batch_op.f("ix_escalations_community_id"), ["community_id"], unique=False
         )
 
+    op.create_index(
+        "ix_call_events_emergency",
+        "call_events",
+        ["at"],
+        postgresql_where=EMERGENCY_EVENTS,
+        sqlite_where=EMERGENCY_EVENTS,
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_call_events_emergency", table_name="call_events")
     with op.batch_alter_table("escalations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_escalations_community_id"))
     op.drop_table("escalations")
