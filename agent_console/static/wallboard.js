@@ -56,6 +56,9 @@
       function (a) { return "state-" + a.state; });
     rows(board.querySelector('[data-list="overdue"]'), data.overdue,
       ["number", "category", "status", "due_at", "overdue_text"]);
+    rows(board.querySelector('[data-list="escalations"]'), data.escalations || [],
+      ["number", "trade", "status_text", "person", "started", "accepted"],
+      function (e) { return "escalation-" + e.status; });
     lastShown = data.updated;
   }
 

@@ -21,9 +21,11 @@ from werkzeug.wrappers import Response
 from agent_console.auth import check_scope, community_scope, role_required
 from agent_console.auth.access import readers
 from agent_console.auth.i18n import current_language
+from agent_console.oncall import labels as oncall_labels
 from agent_console.wallboard import labels, services, stream
 from agent_console.wallboard.services import Figures, Today
 from models import Community, utcnow
+from models.oncall import EscalationStatus
 from models.staff import AgentRole
 
 CLOCK = "hotline.wallboard.clock"  # app.extensions key: the clock the figures are taken at
@@ -146,6 +148,19 @@ def as_json(board: Figures) -> dict[str, Any]:
                 "overdue_text": labels.duration((now - o.due_at).total_seconds()),
             }
             for o in board.overdue
+        ],
+        "escalations": [
+            {
+                "work_order_id": e.work_order_id,
+                "number": e.number,
+                "trade": str(oncall_labels.TRADES.get(e.trade, e.trade)),
+                "status": e.status,
+                "status_text": str(oncall_labels.STATUSES[EscalationStatus(e.status)]),
+                "person": e.person,
+                "started": labels.local(e.started_at, zone, "%H:%M:%S"),
+                "accepted": labels.local(e.accepted_at, zone, "%H:%M:%S") if e.accepted_at else "",
+            }
+            for e in board.escalations
         ],
     }
 

@@ -44,11 +44,13 @@ from models import (
     WorkOrder,
     agent_communities,
 )
+from models.oncall import Escalation, EscalationStatus
 from models.work_order_flow import overdue_clause
 from models.work_orders import Status
 
 SERVICE_LEVEL_SECONDS = 20  # the "80/20" target: answered within 20 seconds of queueing
 OLDEST_OVERDUE = 5  # overdue work orders listed by name on the board
+ESCALATIONS_SHOWN = dt.timedelta(hours=1)  # an ended on-call ladder stays on the board
 STATE_ORDER = (
     PresenceState.AVAILABLE,
     PresenceState.OFFERED,
@@ -115,6 +117,19 @@ class OverdueOrder:
 
 
 @dataclasses.dataclass
+class EscalationNow:
+    """An emergency's on-call ladder: who is being called, or who accepted and when."""
+
+    work_order_id: int
+    number: str
+    trade: str
+    status: str
+    person: str  # the rung being called, or who accepted
+    started_at: dt.datetime
+    accepted_at: dt.datetime | None
+
+
+@dataclasses.dataclass
 class Figures:
     """Everything the wallboard shows, at ``now``."""
 
@@ -126,6 +141,7 @@ class Figures:
     today_by_queue: dict[str, Today]
     overdue_count: int
     overdue: list[OverdueOrder]
+    escalations: list[EscalationNow] = dataclasses.field(default_factory=list)
 
     @property
     def agent_counts(self) -> dict[PresenceState, int]:
@@ -165,6 +181,7 @@ def figures(session: Session, community_ids: Iterable[int], now: dt.datetime) ->
         today_by_queue=by_queue,
         overdue_count=overdue_count,
         overdue=overdue,
+        escalations=escalations_now(session, scope, now),
     )
 
 
@@ -294,6 +311,41 @@ def _count(tally: Today, call: Call, events: Sequence[Event]) -> None:
     else:
         return  # sent to on-call, a message, self-served: never offered to an agent
     tally.offered += 1
+
+
+def escalations_now(
+    session: Session, community_ids: Sequence[int], now: dt.datetime, limit: int = 10
+) -> list[EscalationNow]:
+    """Ladders still calling, and those that ended in the last :data:`ESCALATIONS_SHOWN`,
+    newest first."""
+    rows = session.execute(
+        select(Escalation, WorkOrder.number)
+        .join(WorkOrder, WorkOrder.id == Escalation.work_order_id)
+        .where(
+            Escalation.community_id.in_(community_ids),
+            (Escalation.status == EscalationStatus.CALLING)
+            | (Escalation.updated_at >= now - ESCALATIONS_SHOWN),
+        )
+        .order_by(Escalation.created_at.desc(), Escalation.id.desc())
+        .limit(limit)
+    )
+    found = []
+    for escalation, number in rows:
+        ladder = escalation.ladder or []
+        calling = ladder[escalation.rung]["name"] if escalation.rung < len(ladder) else ""
+        person = escalation.accepted_name or calling
+        found.append(
+            EscalationNow(
+                escalation.work_order_id,
+                number,
+                escalation.trade,
+                escalation.status.value,
+                str(person),
+                escalation.created_at,
+                escalation.accepted_at,
+            )
+        )
+    return found
 
 
 def overdue_orders(

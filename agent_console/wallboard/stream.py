@@ -2,11 +2,11 @@
 
 The board refreshes itself every few seconds anyway (``wallboard.js`` polls
 ``data.json``); this stream only makes it refresh at once when the event bus
-reports a call (AMI's ``call.*``), an agent (``agent.*``: offers, presence) or a
-work order (``work_order.*``). The events themselves are not forwarded: they may
-be about any community, and the board's figures come from ``data.json``, which
-is scoped to the viewer. Twilio's webhooks publish nothing yet: those calls show
-at the next poll.
+reports a call (AMI's ``call.*``), an agent (``agent.*``: offers, presence), a
+work order (``work_order.*``) or an emergency's on-call ladder (``oncall.*``:
+someone accepted). The events themselves are not forwarded: they may be about any
+community, and the board's figures come from ``data.json``, which is scoped to the
+viewer. Twilio's webhooks publish nothing yet: those calls show at the next poll.
 
 Like the desk's stream, each open board holds a worker thread (a threaded server
 or gunicorn's gthread/gevent workers).
@@ -23,7 +23,7 @@ from hotline.bus import BusError, EventBus
 
 log = logging.getLogger(__name__)
 
-PATTERNS = ("call.*", "agent.*", "work_order.*")
+PATTERNS = ("call.*", "agent.*", "work_order.*", "oncall.*")
 RETRY_MS = 3000  # EventSource waits this long before reconnecting
 HEARTBEAT_S = 15.0
 QUIET_S = 0.5  # events closer together than this make one nudge

@@ -41,6 +41,7 @@ from models import (
     WorkOrder,
     audit,
 )
+from models.oncall import OnCallRotation, OnCallShift, OnCallStep
 from models.outbound import Campaign, FollowUpTask, JobPurpose, TaskKind
 from tests import factories
 from tests.console.conftest import csrf_token, log_in
@@ -74,10 +75,11 @@ SUBJECTS = {
     "agent": "agent",
     "campaign": "campaign",  # outbound calling campaigns (surveys, notices)
     "task": "task",  # follow-up tasks of the surveys (manual callbacks, supervisor calls)
+    "shift": "shift",  # a shift of an on-call rotation (值班表)
 }
 
 # Other arguments: a value the route accepts, so that the request reaches its checks.
-STRING_VALUES = {"kind": "voicemail", "fmt": "mp3", "action": "dispatch"}
+STRING_VALUES = {"kind": "voicemail", "fmt": "mp3", "action": "dispatch", "trade": "plumbing"}
 
 
 @dataclasses.dataclass
@@ -113,7 +115,13 @@ def _side(s: Session, code: str, name: str, number: str, agent_login: str) -> Si
         reason="no answer",
         due_at=at(3600),
     )
-    s.add_all([campaign, task])
+    rotation = OnCallRotation(community_id=community.id, trade="plumbing", supervisor_name="")
+    s.add_all([campaign, task, rotation])
+    s.flush()
+    shift = OnCallShift(rotation_id=rotation.id, starts_at=at(-3600), ends_at=at(3600))
+    s.add(shift)
+    s.flush()
+    s.add(OnCallStep(shift_id=shift.id, position=1, technician_id=technician.id))
     s.flush()
 
     ids = {
@@ -133,6 +141,7 @@ def _side(s: Session, code: str, name: str, number: str, agent_login: str) -> Si
         "agent": s.scalars(select(Agent.id).where(Agent.login == agent_login)).one(),
         "campaign": campaign.id,
         "task": task.id,
+        "shift": shift.id,
     }
     order_number = s.get_one(WorkOrder, order_id).number
     national = number.removeprefix("+86")
