@@ -79,6 +79,7 @@ def daily_cmd(
     obj: Any, day: str | None, unmask: bool, code: str | None, fmt: str, output: Path | None
 ) -> None:
     """Yesterday's (or --date's) calls, abandoned calls, open orders, complaints, surveys."""
+    obj.require_schema()
     now = utcnow()
     with obj.session() as session:
         communities = _communities(session, code)
@@ -123,6 +124,7 @@ def monthly_cmd(obj: Any, month: str, code: str | None, fmt: str, output: Path |
         first = month_start(month)
     except BadPeriod as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from None
+    obj.require_schema()
     with obj.session() as session:
         communities = _communities(session, code)
         found = monthly_report.monthly(session, communities, first, utcnow())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -12,7 +13,8 @@ from sqlalchemy.orm import Session
 from agent_console.reports import calls, names, orders, satisfaction
 from agent_console.reports.calls import ListedCall, Tally
 from agent_console.reports.periods import Window, day_windows, tune_for_reports
-from agent_console.reports.tables import Cell, Table, local, rate, seconds
+from agent_console.reports.tables import Cell, Table, rate, seconds
+from agent_console.wallboard.labels import local, zone_of
 from agent_console.wallboard.services import OverdueOrder, overdue_orders
 from models.estate import Community
 
@@ -44,8 +46,9 @@ class Daily:
     def code(self, community_id: int) -> str:
         return next((c.code for c in self.communities if c.id == community_id), "")
 
-    def timezone(self, community_id: int) -> str:
-        return next((c.timezone for c in self.communities if c.id == community_id), "UTC")
+    def timezone(self, community_id: int) -> ZoneInfo:
+        """The zone of ``community_id``: its rows are shown on its own clock."""
+        return zone_of([c for c in self.communities if c.id == community_id])
 
 
 def daily(

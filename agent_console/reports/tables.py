@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Sequence
 
 
@@ -47,12 +46,6 @@ def text(value: Cell) -> str:
     if isinstance(value, Seconds | float):
         return f"{value:.1f}"
     return str(value)
-
-
-def local(when: dt.datetime | None, timezone: str, pattern: str = "%Y-%m-%d %H:%M") -> str:
-    from zoneinfo import ZoneInfo
-
-    return when.astimezone(ZoneInfo(timezone)).strftime(pattern) if when else ""
 
 
 def plain(tables: Sequence[Table]) -> str:
