@@ -41,6 +41,7 @@ from models import (
     WorkOrder,
     audit,
 )
+from models.incidents import Incident, IncidentScope
 from models.oncall import OnCallRotation, OnCallShift, OnCallStep
 from models.outbound import Campaign, FollowUpTask, JobPurpose, TaskKind
 from tests import factories
@@ -76,6 +77,7 @@ SUBJECTS = {
     "campaign": "campaign",  # outbound calling campaigns (surveys, notices)
     "task": "task",  # follow-up tasks of the surveys (manual callbacks, supervisor calls)
     "shift": "shift",  # a shift of an on-call rotation (值班表)
+    "incident": "incident",  # a declared incident (停水、停电、电梯故障)
 }
 
 # Other arguments: a value the route accepts, so that the request reaches its checks.
@@ -116,7 +118,13 @@ def _side(s: Session, code: str, name: str, number: str, agent_login: str) -> Si
         due_at=at(3600),
     )
     rotation = OnCallRotation(community_id=community.id, trade="plumbing", supervisor_name="")
-    s.add_all([campaign, task, rotation])
+    incident = Incident(
+        community_id=community.id,
+        scope=IncidentScope.COMMUNITY,
+        title=f"停水{code}",
+        message=f"{name}所在小区停水",  # the resident's name: it must not leak either
+    )
+    s.add_all([campaign, task, rotation, incident])
     s.flush()
     shift = OnCallShift(rotation_id=rotation.id, starts_at=at(-3600), ends_at=at(3600))
     s.add(shift)
@@ -142,6 +150,7 @@ def _side(s: Session, code: str, name: str, number: str, agent_login: str) -> Si
         "campaign": campaign.id,
         "task": task.id,
         "shift": shift.id,
+        "incident": incident.id,
     }
     order_number = s.get_one(WorkOrder, order_id).number
     national = number.removeprefix("+86")
@@ -184,6 +193,8 @@ def url(app: Flask, rule: Rule, ids: dict[str, int]) -> str:
         kind = SUBJECTS.get(name.removesuffix("_id"))
         if type(converter).__name__ in ("IntegerConverter", "NumberConverter"):
             values[name] = ids[kind] if kind else 1
+        elif type(converter).__name__ == "AnyConverter":  # one of its own words
+            values[name] = sorted(converter.items)[0]
         else:
             values[name] = STRING_VALUES.get(name, "x") if kind is None else str(ids[kind])
     with app.test_request_context():
