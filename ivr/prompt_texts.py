@@ -70,6 +70,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "after_hours.record": "请在提示音后留下您的姓名、地址和需要办理的事项，按井号键结束。",
         "after_hours.no_message": "对不起，我们没有收到您的留言。",
         "after_hours.thanks": "感谢您的留言，我们会尽快与您联系。再见。",
+        "emergency.kind": "燃气泄漏或火灾请按1，有人受伤或急病请按2，其他紧急情况请稍候。",
         "emergency.leave": (
             "如闻到燃气味或发生火灾，请立即离开楼内，不要开关电器，"
             "到室外安全处拨打火警电话{fire}，如有人受伤请拨打{ambulance}。"
@@ -207,6 +208,10 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "after_hours.no_message": "Sorry, we did not receive a message.",
         "after_hours.thanks": "Thank you for your message. We will contact you soon. Goodbye.",
+        "emergency.kind": (
+            "For a gas leak or a fire, press 1. If someone is hurt or ill, press 2. "
+            "For any other emergency, please hold."
+        ),
         "emergency.leave": (
             "If you smell gas or there is a fire, leave the building now without touching "
             "any switch, and from outside call the fire service on {fire}, "

@@ -37,6 +37,7 @@ PROMPTS: frozenset[str] = frozenset(
         "after_hours.no_message",
         "after_hours.thanks",
         # Emergencies and queues.
+        "emergency.kind",  # 1 gas or fire, 2 someone hurt or ill, other emergencies stay on
         "emergency.leave",  # fire, ambulance: gas or fire, leave the building, call 119/120
         "emergency.medical",  # ambulance: call 120; press 1 for a guard to meet the ambulance
         "emergency.guard_ok",  # a guard will meet the ambulance at the gate

@@ -208,7 +208,8 @@ def test_given_asterisk_never_opens_the_leg_then_the_keypad_until_the_timeout_an
     t = call(live.port, CallScript(keys=["1"], on_exec=leg), _env(live.port))
     assert t.variables["HOTLINE_QUEUE"] == "emergency"
     assert time.monotonic() - started < 2 * MENU_S + 5.0  # not held: the keypad, then on
-    assert len(leg.originated) == 1 and _verbs(t).count("GET DATA") == 1
+    # The main menu, then the emergency's kind (keypad only, timed out): no more listening.
+    assert len(leg.originated) == 1 and _verbs(t).count("GET DATA") == 2
     assert "never connected" in audiosocket.speech.health()["last_problem"]
 
 

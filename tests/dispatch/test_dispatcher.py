@@ -50,7 +50,7 @@ def test_run_once_redirects_the_highest_priority_caller_to_the_available_agent(
 ) -> None:
     repair = twilio.call(KNOWN).press("2")  # waiting longer, lower priority
     queued(engine, repair.sid, 10)
-    emergency = twilio.call(UNKNOWN).press("1")
+    emergency = twilio.call(UNKNOWN).press("1").stay_silent()  # no kind given: queued
     assert emergency.enqueued == "emergency", emergency.tags()
     wang = agent("wang", [estate["community"]], identity="wang")
 

@@ -88,6 +88,7 @@ REACH: dict[str, Reach] = {
     "record_message": Reach(AFTER_HOURS, [Digits("3"), Digits("1")], "inquiry"),
     "incident_notice": Reach(IN_INCIDENT),
     "guard_offer": Reach(KNOWN, [Speech("快叫救护车")], "emergency"),
+    "emergency_kind": Reach(KNOWN, [Digits("1")], "emergency"),
 }
 
 # The menus: states whose gather takes one key, * to repeat and 9 for English.
@@ -106,7 +107,9 @@ IDENTIFYING = ["unit_picker", "confirm_unit"]
 # Whole calls, end to end, covering every disposition and every prompt.
 SCENARIOS: dict[str, tuple[CallContext, list[Event]]] = {
     "repair, known caller": (KNOWN, [Digits("2")]),
-    "emergency by key": (KNOWN, [Digits("1")]),
+    "emergency by key": (KNOWN, [Digits("1"), NoInput()]),
+    "gas or fire by key": (KNOWN, [Digits("1"), Digits("1")]),
+    "medical by key, no guard": (KNOWN, [Digits("1"), Digits("2"), Digits("2")]),
     "inquiry by speech, English": (ENGLISH, [Speech("I have a question")]),
     "complaint, unknown caller, identified": (
         AFTERNOON_UNKNOWN,
@@ -145,7 +148,7 @@ SCENARIOS: dict[str, tuple[CallContext, list[Event]]] = {
             RecordingDone(ref="rec-1", seconds=12.5),
         ],
     ),
-    "after hours emergency to on-call": (AFTER_HOURS, [Digits("2"), Digits("0")]),
+    "after hours emergency to on-call": (AFTER_HOURS, [Digits("2"), Digits("0"), NoInput()]),
     "after hours emergency, no on-call": (AFTER_HOURS_NO_ON_CALL, [Speech("停电了")]),
     "abandoned at the main menu": (KNOWN, [Hangup()]),
     "unit not found then found": (

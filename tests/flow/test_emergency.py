@@ -52,8 +52,8 @@ def test_given_any_state_when_emergency_words_spoken_then_emergency_at_once(name
 
 @pytest.mark.parametrize(("text", "kind"), [("漏水", "leak"), ("fire", "fire"), ("1", None)])
 def test_given_emergency_then_its_kind_is_logged_for_the_agent(text, kind):
-    event = Digits(text) if text == "1" else Speech(text)
-    logged = [a for a in drive(KNOWN, [event]).actions if isinstance(a, LogEvent)]
+    script = [Digits("1"), NoInput()] if text == "1" else [Speech(text)]
+    logged = [a for a in drive(KNOWN, script).actions if isinstance(a, LogEvent)]
     assert LogEvent("call.emergency", {"kind": kind, "unit_id": 101}) in logged
 
 
@@ -128,14 +128,43 @@ def test_given_other_emergency_then_no_medical_advice():
 @pytest.mark.parametrize(("ctx", "priority"), [(KNOWN, 100), (SENIOR, 110), (OVERDUE, 110)])
 def test_given_emergency_then_highest_priority_raised_for_seniors_and_overdue(ctx, priority):
     script = [Digits("0"), Digits("1")] if ctx is OVERDUE else [Digits("1")]
+    script.append(NoInput())
     [route] = drive(ctx, script).of(Route)
     assert route == Route("emergency", priority, resident_id=1, unit_id=101)
 
 
-def test_given_emergency_by_key_then_announced_then_queued():
-    step = drive(KNOWN, [Digits("1")]).steps[-1]
+def test_given_emergency_by_key_then_asked_what_briefly_then_queued():
+    asked = drive(KNOWN, [Digits("1")])
+    [gather] = asked.of(Gather)[-1:]
+    assert gather.prompts == [Say("emergency.kind")]
+    assert gather.timeout_s <= 3 and gather.max_digits == 1 and not gather.speech
+    step = handle(asked.state, NoInput())
     assert step.actions[-3:] == [
         Say("route.emergency"),
         Route("emergency", 100, 1, 101),
-        Close("queued", "main_menu"),
+        Close("queued", "emergency_kind"),
     ]
+
+
+@pytest.mark.parametrize("key", ["0", "3", "9", "#"])
+def test_given_emergency_by_key_when_any_other_key_then_queued_at_once(key):
+    transcript = drive(KNOWN, [Digits("1"), Digits(key)])
+    assert transcript.of(Route) == [Route("emergency", 100, 1, 101)]
+    assert transcript.prompts[-1] == "route.emergency"
+
+
+def test_given_emergency_by_key_when_1_then_gas_or_fire_advice_then_queued():
+    step = drive(KNOWN, [Digits("1"), Digits("1")]).steps[-1]
+    assert step.actions[1:] == [
+        LogEvent("call.emergency", {"kind": "gas_or_fire", "unit_id": 101}),
+        Say("emergency.leave", {"fire": "119", "ambulance": "120"}),
+        Say("route.emergency"),
+        Route("emergency", 100, 1, 101),
+        Close("queued", "emergency_kind"),
+    ]
+
+
+def test_given_emergency_by_key_when_2_then_medical_guard_offer():
+    transcript = drive(KNOWN, [Digits("1"), Digits("2"), Digits("1")])
+    assert "call.guard_requested" in [e.kind for e in transcript.of(LogEvent)]
+    assert transcript.prompts[-3:] == ["emergency.medical", "emergency.guard_ok", "route.emergency"]

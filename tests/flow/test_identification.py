@@ -74,7 +74,7 @@ def test_given_unknown_caller_when_inquiry_then_routes_without_identifying():
 
 
 def test_given_unknown_caller_when_emergency_then_routes_without_identifying():
-    transcript = drive(UNKNOWN, [Digits("1")])
+    transcript = drive(UNKNOWN, [Digits("1"), NoInput()])
     assert transcript.of(Route) == [Route("emergency", 100, resident_id=None, unit_id=None)]
     assert not {"id.building", "id.pick_unit"} & set(transcript.prompts)
 
@@ -89,7 +89,7 @@ def test_given_identifying_when_emergency_spoken_then_routes_at_once(name):
 
 
 def test_given_known_caller_with_several_units_when_emergency_then_no_unit_and_no_questions():
-    transcript = drive(MULTI_UNIT, [Digits("1")])
+    transcript = drive(MULTI_UNIT, [Digits("1"), NoInput()])
     assert transcript.of(Route) == [Route("emergency", 100, resident_id=1, unit_id=None)]
 
 

@@ -202,6 +202,7 @@ def test_given_after_hours_emergency_then_on_call_dialled_then_emergency_queue_i
     close_the_centre(server[1])
     call_as(page, "王建国")
     press(page, "1", turn=1)
+    press(page, "0", turn=2)  # what kind: any other key goes on at once
     page.locator("#phone[data-state=dial]").wait_for(timeout=STATE_TIMEOUT_MS)
     assert page.locator("#dial-number").inner_text() == "+8613700000000"
     page.locator("button[data-dial=no-answer]").click()

@@ -46,7 +46,7 @@ def test_given_the_database_is_down_then_the_flow_runs_and_the_caller_is_queued(
     assert "欢迎致电物业服务中心" in phone.words[0]  # no community: the caller is unknown
     action = phone.verb("Gather").get("action", "")
     assert parse_qs(urlsplit(action).query)["s"], "the state travels in the URL meanwhile"
-    phone.press("1")
+    phone.press("1").stay_silent()
     assert phone.enqueued == "emergency"
     phone.hang_up()
     spool = tmp_path / "data" / "spool" / "calls"
@@ -110,7 +110,7 @@ def test_given_a_bug_when_on_call_does_not_answer_then_emergency_all_the_same(
     twilio: Twilio, engine: Engine, estate: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     close_the_centre(engine)
-    phone = twilio.call(KNOWN).press("1")
+    phone = twilio.call(KNOWN).press("1").stay_silent()
     monkeypatch.setattr(flow, "fallback_route", _boom)
     assert phone.on_call_answers("failed").enqueued == "emergency"
     assert "call.error" in kinds(engine, phone.sid)

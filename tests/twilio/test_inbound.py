@@ -28,6 +28,8 @@ def test_given_known_caller_when_menu_choice_then_enqueued_with_priority_on_the_
     twilio: Twilio, engine: Engine, estate: dict[str, int], key: str, queue: str, priority: int
 ) -> None:
     phone = twilio.call(KNOWN).press(key)
+    if queue == "emergency":  # asked briefly what it is: silence goes on at once
+        phone.stay_silent()
     assert phone.enqueued == queue
     enqueue = phone.verb("Enqueue")
     assert enqueue.get("waitUrl") == f"/twilio/wait?queue={queue}&lang=zh-CN"
@@ -172,7 +174,7 @@ def test_given_after_hours_emergency_then_on_call_dialled_and_emergency_queue_if
     close_the_centre(engine)
     phone = twilio.call(KNOWN)
     assert any("现在是非工作时间" in words for words in phone.words)
-    phone.press("2").press("0")
+    phone.press("2").press("0").stay_silent()
     dial = phone.verb("Dial")
     assert (dial.text, dial.get("timeout")) == ("+8613700000000", "25")
     assert dial.get("action") == "/twilio/dial-result?reason=emergency"
@@ -192,7 +194,7 @@ def test_given_on_call_answers_then_caller_hung_up_after(
     twilio: Twilio, engine: Engine, estate: dict[str, int]
 ) -> None:
     close_the_centre(engine)
-    phone = twilio.call(KNOWN).press("1")
+    phone = twilio.call(KNOWN).press("1").stay_silent()
     assert phone.verb("Dial").text == "+8613700000000"
     assert phone.on_call_answers("completed").tags() == ["Hangup"]
     result = next(e for e in events(engine, phone.sid) if e.kind == "call.transfer_result")

@@ -165,16 +165,16 @@ def test_given_on_call_answered_then_completed_keeps_sent_to_on_call(
     twilio: Twilio, engine: Engine, estate: dict[str, int]
 ) -> None:
     close_the_centre(engine)
-    phone = twilio.call(KNOWN).press("1").on_call_answers("completed")
+    phone = twilio.call(KNOWN).press("1").stay_silent().on_call_answers("completed")
     phone.hang_up()
-    assert _ending(engine, phone) == ("sent_to_on_call", "main_menu")
+    assert _ending(engine, phone) == ("sent_to_on_call", "emergency_kind")
 
 
 def test_given_on_call_unanswered_and_caller_gives_up_in_the_queue_then_abandoned(
     twilio: Twilio, engine: Engine, estate: dict[str, int]
 ) -> None:
     close_the_centre(engine)
-    phone = twilio.call(KNOWN).press("1").on_call_answers("busy")
+    phone = twilio.call(KNOWN).press("1").stay_silent().on_call_answers("busy")
     phone.hang_up()
     assert _ending(engine, phone) == ("abandoned", "queue")
 
