@@ -180,6 +180,7 @@ def _outbound() -> outbound_calls.OutboundWebhooks:
                 current_app.extensions, calls.settings, calls.sessions
             ),
             publish=current_app.extensions["hotline.bus"].publish,
+            prompts=calls.prompts,
         )
         current_app.extensions[outbound_calls.EXTENSION] = found
     return found

@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from audio.build import WebPrompts
 from audio.fetch import RecordingSource
 from ivr import campaign_calls, flow
 from ivr.flow import dialout
@@ -75,19 +76,24 @@ class OutboundLinks(twiml.Links):
         return self._url(RECORDING, correlation_id=self.correlation_id, purpose=purpose)
 
 
-def render(actions: Sequence[flow.Action], links: OutboundLinks) -> str:
-    """The TwiML of an outbound step; the campaign's message spoken or played as it is."""
+def render(
+    actions: Sequence[flow.Action], links: OutboundLinks, voice: twiml.PromptVoice = twiml.SPEAK
+) -> str:
+    """The TwiML of an outbound step; the campaign's message spoken or played as it is.
+
+    :param voice: plays the prompts ``hotline prompts build`` made, speaks the rest.
+    """
     document = response()
     for action in actions:
         match action:
             case flow.Say(prompt=prompt) if prompt == MESSAGE:
                 _message(document, action)
             case flow.Say():
-                twiml._say(document, action)
+                voice.say(document, action)
             case flow.Gather():
-                twiml._gather(document, action, links)
+                twiml._gather(document, action, links, voice)
             case flow.Record():
-                twiml._record(document, action, links)
+                twiml._record(document, action, links, voice)
             case flow.actions.Hangup():
                 document.hangup()
     return document.to_xml()
@@ -150,6 +156,7 @@ class OutboundWebhooks:
     clock: Callable[[], dt.datetime] = utcnow
     on_comment: Callable[[int, str], None] | None = None  # (call id, recording URL)
     publish: Publish | None = None  # the bus: an on-call acceptance is seen live
+    prompts: WebPrompts | None = None  # the built prompts, played; None: all spoken
 
     def answer(self, form: Form, query: Form, base: str) -> str:
         """Answered: a machine is left politely; a person hears the flow's first step."""
@@ -181,13 +188,19 @@ class OutboundWebhooks:
                 return twiml.hang_up()
             answered_by = form.get("AnsweredBy", "")
             if answered_by in MACHINE:
-                xml = self._machine(session, call, attempt, job, answered_by, now)
+                xml = self._machine(session, call, attempt, job, answered_by, now, base)
             else:
                 step = dialout.start(campaign_calls.context(session, attempt, job))
                 xml = self._perform(session, call, attempt, job, step, 0, base, correlation, now)
             session.commit()
             announce(session, self.publish)
             return xml
+
+    def _voice(self, community: str, base: str) -> twiml.PromptVoice:
+        """Plays what is built of the prompts, speaks the rest (all of them: none built)."""
+        if self.prompts is None:
+            return twiml.SPEAK
+        return twiml.PromptVoice(self.prompts.urls, community, base)
 
     def _machine(
         self,
@@ -197,6 +210,7 @@ class OutboundWebhooks:
         job: Any,
         answered_by: str,
         now: dt.datetime,
+        base: str,
     ) -> str:
         session.add(
             CallEvent(call_id=call.id, at=now, kind="outbound.machine", data={"by": answered_by})
@@ -205,7 +219,8 @@ class OutboundWebhooks:
         call.ended_at = now
         campaign_calls.end(session, attempt, job, AttemptOutcome.MACHINE, now=now)
         goodbye = flow.Say("outbound.machine", {}, job.language)
-        xml = render([goodbye, flow.actions.Hangup()], OutboundLinks())
+        voice = self._voice(campaign_calls.context(session, attempt, job).community.code, base)
+        xml = render([goodbye, flow.actions.Hangup()], OutboundLinks(), voice)
         call.flow_state = {"adapter": ADAPTER, "seq": 0, "state": None, "twiml": xml}
         return xml
 
@@ -323,7 +338,7 @@ class OutboundWebhooks:
         """Keep the step's record and state; its TwiML."""
         campaign_calls.keep(session, call, attempt, job, step.actions, now=now)
         links = OutboundLinks(base=base, seq=seq + 1, correlation_id=correlation)
-        xml = render(step.actions, links)
+        xml = render(step.actions, links, self._voice(step.state.ctx.community.code, base))
         call.flow_state = {
             "adapter": ADAPTER,
             "seq": seq + 1,

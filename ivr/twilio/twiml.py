@@ -140,7 +140,7 @@ def render(
     :param community: the call's community code (its name is a recording of its own).
     """
     document = response()
-    voice = _Voice(recordings, community, links.base)
+    voice = PromptVoice(recordings, community, links.base)
     for action in actions:
         match action:
             case flow.Say():
@@ -252,7 +252,7 @@ def _say(parent: Parent, say: flow.Say) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Voice:
+class PromptVoice:
     """Plays a prompt's built recordings where it has them, else speaks its text."""
 
     recordings: Recordings | None = None
@@ -268,10 +268,10 @@ class _Voice:
             parent.play(url)
 
 
-SPEAK = _Voice()  # every prompt spoken
+SPEAK = PromptVoice()  # every prompt spoken
 
 
-def _gather(document: Verb, gather: flow.Gather, links: Links, voice: _Voice = SPEAK) -> None:
+def _gather(document: Verb, gather: flow.Gather, links: Links, voice: PromptVoice = SPEAK) -> None:
     speech = voice_for(gather.language).speech_language if gather.speech else None
     nested = document.gather(
         input="dtmf speech" if gather.speech else "dtmf",
@@ -289,7 +289,7 @@ def _gather(document: Verb, gather: flow.Gather, links: Links, voice: _Voice = S
         voice.say(nested, say)
 
 
-def _record(document: Verb, record: flow.Record, links: Links, voice: _Voice = SPEAK) -> None:
+def _record(document: Verb, record: flow.Record, links: Links, voice: PromptVoice = SPEAK) -> None:
     voice.say(document, flow.Say(record.prompt, {}, record.language))
     document.record(
         action=links.step(on="record"),

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from sqlalchemy import Engine
 
 from audio.build import MANIFEST, WebPrompts
 from hotline.cli import cli
@@ -21,9 +22,10 @@ from hotline.config import Config
 from ivr import flow
 from ivr.flow.context import EN, ZH
 from ivr.twilio import twiml
+from tests.surveys.outbound_estate import RESIDENT, placed_call
 from tests.twilio import twiml_rules
 from tests.twilio.conftest import twilio_config
-from tests.twilio.peer import KNOWN, Twilio
+from tests.twilio.peer import HOTLINE, KNOWN, Twilio, call_sid, incoming_form
 
 ROUTES = {"/twilio/step", "/twilio/recording", "/twilio/wait", "/twilio/queue-result"}
 
@@ -126,3 +128,23 @@ def test_a_call_hears_the_built_menu_and_twilio_can_fetch_it(
         assert (fetched.status_code, fetched.mimetype) == (200, "audio/mpeg")
         data = fetched.get_data()
     assert data[:3] == b"ID3" or data[0] == 0xFF  # an MP3 stream
+
+
+def test_the_hotlines_own_calls_play_the_built_prompts_too(
+    app_with_prompts: Flask, engine: Engine, prompts: Path
+) -> None:
+    """A survey call reaching an answering machine: its built goodbye is played."""
+    build(prompts, "outbound.machine", ZH)
+    twilio = Twilio(app_with_prompts, app_with_prompts.test_client())
+    placed = placed_call(engine)
+    form = incoming_form(call_sid(), HOTLINE, RESIDENT) | {
+        "Direction": "outbound-api",
+        "CallStatus": "in-progress",
+        "AnsweredBy": "machine_start",
+    }
+    query = f"correlation_id={placed.correlation_id}&purpose=survey"
+    doc = twilio.twiml(f"/twilio/outbound/answer?{query}", form)
+    assert [(v.tag, v.text) for v in doc] == [
+        ("Play", "/prompts/zh-CN/outbound-machine.mp3"),
+        ("Hangup", None),
+    ]
