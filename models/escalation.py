@@ -5,6 +5,7 @@ Public functions::
     ladder_for(session, community_id, trade, when)     who is called, in order, at ``when``
     start_escalation(session, order, *, now)            on opening an emergency work order
     after_on_call(session, job, outcome, *, now)        how a rung's call ended (after_attempt)
+    stop_escalation(session, order, *, now)             staff on site or the work done
     take_events(session)                                what to publish once committed
 
 Rules:
@@ -21,7 +22,9 @@ Rules:
   ``eta_minutes``. On-call calls and that notice ignore calling hours.
 
 Functions add to the session and flush; the caller commits, then publishes
-:func:`take_events` (``oncall.started``, ``oncall.accepted``, ``oncall.exhausted``).
+:func:`take_events` (``oncall.started``, ``oncall.accepted``, ``oncall.exhausted``,
+``oncall.cancelled``). A ladder still calling when staff reach the site or the work is
+completed stops.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from models.calls import Call
@@ -200,6 +203,33 @@ def after_on_call(
             escalation.status = EscalationStatus.EXHAUSTED
             order = session.get(WorkOrder, job.work_order_id)
             _event(session, "oncall.exhausted", escalation, order)
+
+
+def stop_escalation(session: Session, order: WorkOrder, *, now: dt.datetime) -> bool:
+    """The order no longer needs anyone called (staff on site, work done): its ladder
+    still calling is cancelled, with its rung's job if it waits; a call in progress ends
+    as it ends and calls no one after it. True when a ladder was stopped. Flushed."""
+    if order.category is not Category.EMERGENCY:
+        return False
+    escalation = session.scalars(
+        select(Escalation).where(Escalation.work_order_id == order.id).with_for_update()
+    ).first()
+    if escalation is None or escalation.status is not EscalationStatus.CALLING:
+        return False
+    escalation.status, escalation.updated_at = EscalationStatus.CANCELLED, now
+    session.execute(
+        update(OutboundJob)
+        .where(
+            OutboundJob.work_order_id == order.id,
+            OutboundJob.purpose == JobPurpose.ON_CALL,
+            OutboundJob.status == JobStatus.SCHEDULED,
+        )
+        .values(status=JobStatus.CANCELLED, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    _event(session, "oncall.cancelled", escalation, order)
+    session.flush()
+    return True
 
 
 def _accepted(session: Session, escalation: Escalation, job: OutboundJob, now: dt.datetime) -> None:

@@ -37,7 +37,7 @@ from hotline.exceptions import HotlineError
 from models import sla
 from models.base import utcnow
 from models.calls import Call, CallEvent
-from models.escalation import start_escalation
+from models.escalation import start_escalation, stop_escalation
 from models.estate import Community, Unit
 from models.work_order_catalogue import find
 from models.work_orders import (
@@ -265,9 +265,12 @@ def _record(
     now: dt.datetime,
     note: str,
 ) -> None:
-    """Move ``order`` to ``to_status`` and keep the change in its history."""
+    """Move ``order`` to ``to_status`` and keep the change in its history; an emergency's
+    on-call ladder stops once staff are on site or the work is done."""
     order.status = to_status
     order.updated_at = now
+    if to_status in (Status.ON_SITE, Status.COMPLETED, Status.CLOSED):
+        stop_escalation(session, order, now=now)
     session.add(
         WorkOrderChange(
             work_order_id=order.id,

@@ -236,6 +236,7 @@ def act(order_id: int, action: str) -> ResponseReturnValue:
         else:
             session.commit()
             services.publish("work_order.changed", order)
+            announce(session, current_app.extensions["hotline.bus"].publish)  # a ladder stopped
             flash(_("Work order %(number)s: %(status)s.", number=order.number,
                     status=labels.STATUSES[order.status]))  # fmt: skip
             return redirect(url_for(".show", order_id=order.id), 303)

@@ -254,3 +254,29 @@ def test_a_repair_order_is_not_escalated(session: Session, engine: Engine) -> No
     session.commit()
 
     assert session.scalars(select(Escalation)).all() == []
+
+
+def test_staff_on_site_stop_the_ladder_and_a_call_in_progress_calls_no_one_after(
+    session: Session, engine: Engine, clock: Clock
+) -> None:
+    from models.work_order_flow import dispatch, mark_on_site
+    from models.work_orders import Team, WorkOrder
+
+    ids = estate(session, tries=1)
+    order = emergency(session, ids)
+    ladder = Ladder(engine, clock)
+    assert ladder.round() == [FIRST]  # ringing while the agent sends someone by hand
+
+    found = session.get_one(WorkOrder, order.id)
+    team = session.scalars(select(Team)).one()
+    dispatch(session, found, agent_id=ids["agent"], team=team, now=NOW)
+    assert _escalation(session, order.id).status is EscalationStatus.CALLING  # not yet there
+    found = session.get_one(WorkOrder, order.id)
+    mark_on_site(session, found, agent_id=ids["agent"], now=NOW + dt.timedelta(minutes=8))
+    session.commit()
+
+    assert _escalation(session, order.id).status is EscalationStatus.CANCELLED
+    ladder.answer(AttemptOutcome.NO_ANSWER)
+    clock.advance(hours=1)
+    assert ladder.round() == []  # the backup is never called
+    assert _called(ladder) == [FIRST]
