@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ivr.agi.server import FastAGIServer
 from models import CallEvent
 from tests.agi.peer import CallScript, call
-from tests.agi.test_fastagi import KNOWN, OPEN_HOURS, _env, _server
-from tests.agi.test_fastagi import estate as estate  # noqa: F401  (the fixture)
-
-
-@pytest.fixture
-def agi(engine: Engine, estate: dict[str, int], tmp_path: Path) -> Iterator[FastAGIServer]:  # noqa: F811
-    server = _server(engine, tmp_path / "spool", OPEN_HOURS)
-    yield server
-    server.shutdown()
-    server.server_close()
+from tests.agi.test_fastagi import KNOWN, _env
+from tests.agi.test_fastagi import estate as estate  # noqa: F401  (the fixtures)
+from tests.agi.test_incidents import agi as agi  # noqa: F401
 
 
 def kinds(engine: Engine) -> list[str]:
