@@ -22,6 +22,8 @@ from agent_console.auth.access import (
     in_scope_or_404,
     login_required,
     role_required,
+    signed_in,
+    writer,
 )
 from agent_console.auth.http import THROTTLE, bp
 from agent_console.auth.keys import load_secret_key
@@ -39,6 +41,8 @@ __all__ = [
     "init_app",
     "login_required",
     "role_required",
+    "signed_in",
+    "writer",
 ]
 
 # Exempt from CSRF: Twilio signs its webhooks instead; the simulator's JSON API answers

@@ -46,6 +46,19 @@ def readers() -> Session:
     return session
 
 
+def writer() -> Session:
+    """A session that writes (the app's sessions): the view commits what it changed."""
+    session: Session = current_app.extensions["hotline.sessions"]()
+    return session
+
+
+def signed_in() -> Agent:
+    """The logged-in agent, in a view behind :func:`login_required` or :func:`role_required`."""
+    agent = current_agent()
+    assert agent is not None  # the decorator ran
+    return agent
+
+
 def current_agent() -> Agent | None:
     """The logged-in agent (communities loaded), or None; an inactive agent is logged out."""
     cached = g.get("hotline_agent", _UNSET)

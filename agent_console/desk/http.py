@@ -26,7 +26,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agent_console.auth import community_scope, current_agent, login_required, role_required
+from agent_console.auth import (
+    community_scope,
+    current_agent,
+    login_required,
+    role_required,
+    writer,
+)
 from agent_console.privacy import record_unmask, shown_number
 from hotline.config import Config
 from ivr.dispatch.notify import announce
@@ -42,11 +48,6 @@ from .stream import HEARTBEAT_S, RECHECK_S, agent_stream
 bp = Blueprint("desk", __name__, url_prefix="/console/desk")
 SIMULATED_CALLS = "hotline.simulator.calls"  # set by the simulator's blueprint
 RECENT = 10
-
-
-def _sessions() -> Session:
-    session: Session = current_app.extensions["hotline.sessions"]()
-    return session
 
 
 def _config() -> Config:
@@ -94,7 +95,7 @@ def refused(exc: DeskError) -> tuple[Response, int]:
 @login_required
 def index() -> str:
     agent = _agent()
-    with _sessions() as session:
+    with writer() as session:
         state = _state(session, agent.id)
         recent = session.scalars(
             select(Call)
@@ -115,7 +116,7 @@ def index() -> str:
 @bp.get("/state")
 @login_required
 def state() -> Response:
-    with _sessions() as session:
+    with writer() as session:
         return jsonify(_state(session, _agent().id))
 
 
@@ -154,7 +155,7 @@ def events() -> Response:
 def presence() -> tuple[Response, int]:
     agent, form = _agent(), _form()
     reason = services.pause_reason(form.get("reason", ""), form.get("reason_text", ""))
-    with _sessions() as session:
+    with writer() as session:
         row = services.change_presence(
             session,
             agent,
@@ -191,7 +192,7 @@ def _call_or_404(session: Session, agent: Agent, call_id: int) -> Call:
 def card(call_id: int) -> str:
     """The screen-pop card; each resident file shown is audited."""
     agent = _agent()
-    with _sessions() as session:
+    with writer() as session:
         call = _call_or_404(session, agent, call_id)
         shown = cards.build(
             session,
@@ -212,7 +213,7 @@ def card(call_id: int) -> str:
 @login_required
 def answer(call_id: int) -> Response:
     agent = _agent()
-    with _sessions() as session:
+    with writer() as session:
         try:
             services.answer(
                 session,
@@ -234,7 +235,7 @@ def answer(call_id: int) -> Response:
 @login_required
 def decline(call_id: int) -> Response:
     agent = _agent()
-    with _sessions() as session:
+    with writer() as session:
         services.decline(session, agent, call_id, now=utcnow())
         session.commit()
         _announce(agent.id, "released", call_id=call_id)
@@ -245,7 +246,7 @@ def decline(call_id: int) -> Response:
 @login_required
 def hang_up(call_id: int) -> Response:
     agent = _agent()
-    with _sessions() as session:
+    with writer() as session:
         services.hang_up(
             session,
             agent,
@@ -264,7 +265,7 @@ def wrap_up(call_id: int) -> Response:
     agent, form = _agent(), _form()
     then = form.get("then", "available")
     reason = services.pause_reason(form.get("reason", ""), form.get("reason_text", ""))
-    with _sessions() as session:
+    with writer() as session:
         _call_or_404(session, agent, call_id)
         services.wrap_up(
             session,
@@ -286,7 +287,7 @@ def wrap_up(call_id: int) -> Response:
 @role_required(AgentRole.SUPERVISOR)
 def unmask(call_id: int) -> Response:
     agent = _agent()
-    with _sessions() as session:
+    with writer() as session:
         call = _call_or_404(session, agent, call_id)
         if not call.caller_e164:
             abort(404)
@@ -298,7 +299,7 @@ def unmask(call_id: int) -> Response:
 @bp.get("/residents")
 @login_required
 def residents() -> Response:
-    with _sessions() as session:
+    with writer() as session:
         found = finder.search(session, request.args.get("q", ""), community_scope())
     return jsonify(found=[f.__dict__ for f in found])
 
@@ -310,7 +311,7 @@ def attach(call_id: int) -> Response:
     unit_id = _number(form.get("unit_id"))
     if unit_id is None:
         raise Refused(_("Choose a unit."))
-    with _sessions() as session:
+    with writer() as session:
         call = _call_or_404(session, agent, call_id)
         finder.attach(
             session,
@@ -332,7 +333,7 @@ def new_resident(call_id: int) -> tuple[Response, int]:
     unit_id = _number(form.get("unit_id"))
     if unit_id is None:
         raise Refused(_("Choose a unit."))
-    with _sessions() as session:
+    with writer() as session:
         call = _call_or_404(session, agent, call_id)
         resident = finder.create_resident(
             session,

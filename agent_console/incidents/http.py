@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from agent_console.auth import (
     community_scope,
-    current_agent,
     has_role,
     in_scope_or_404,
     login_required,
+    signed_in,
+    writer,
 )
 from agent_console.auth.access import readers
 from agent_console.incidents import labels, services
@@ -29,7 +30,7 @@ from audio.incidents import build_incident_message, remove_incident_message
 from hotline.config import Config
 from models.base import utcnow
 from models.incidents import Incident, IncidentStatus
-from models.staff import Agent, AgentRole
+from models.staff import AgentRole
 
 log = logging.getLogger(__name__)
 bp = Blueprint("incidents", __name__, url_prefix="/console/incidents")
@@ -37,20 +38,9 @@ RECORDINGS = "incidents"  # under the data directory: each incident's uploaded r
 MAX_RECORDING_BYTES = 10 * 1024 * 1024
 
 
-def _writer() -> Session:
-    session: Session = current_app.extensions["hotline.sessions"]()
-    return session
-
-
 def _config() -> Config:
     config: Config = current_app.config["HOTLINE"]
     return config
-
-
-def _me() -> Agent:
-    agent = current_agent()
-    assert agent is not None  # login_required ran
-    return agent
 
 
 @bp.context_processor
@@ -74,10 +64,10 @@ def new() -> ResponseReturnValue:
     if request.method == "GET":
         with readers() as session:
             return _form(session, {})
-    with _writer() as session:
+    with writer() as session:
         try:
             wanted = services.read_form(session, request.form, community_scope())
-            incident = services.declare(session, wanted, _me(), now=utcnow())
+            incident = services.declare(session, wanted, signed_in(), now=utcnow())
             master = _keep_recording(incident)
         except FormRejected as rejected:
             session.rollback()
@@ -143,7 +133,7 @@ def show(incident_id: int) -> ResponseReturnValue:
             incident=incident,
             households=services.households(session, incident),
             calls=services.linked_calls(session, incident),
-            may_notify=has_role(_me(), AgentRole.SUPERVISOR),
+            may_notify=has_role(signed_in(), AgentRole.SUPERVISOR),
             timezone=incident_timezone(session, incident),
         )
 
@@ -159,14 +149,16 @@ def incident_timezone(session: Session, incident: Incident) -> str:
 def close(incident_id: int) -> ResponseReturnValue:
     """Close an incident; a supervisor may start a notice to the affected households."""
     notify = request.form.get("notice", "") if request.form.get("notify") == "1" else ""
-    if notify and not has_role(_me(), AgentRole.SUPERVISOR):
+    if notify and not has_role(signed_in(), AgentRole.SUPERVISOR):
         notify = ""  # notice campaigns are a supervisor's to start
-    with _writer() as session:
+    with writer() as session:
         incident = in_scope_or_404(session.get(Incident, incident_id, with_for_update=True))
         if incident.status is not IncidentStatus.OPEN:
             flash(_("This incident is already closed."))
             return redirect(url_for(".show", incident_id=incident_id), 303)
-        campaign, skipped = services.close(session, incident, _me(), now=utcnow(), notify=notify)
+        campaign, skipped = services.close(
+            session, incident, signed_in(), now=utcnow(), notify=notify
+        )
         session.commit()
     builder = PromptBuilder.from_config(_config())
     remove_incident_message(builder, incident_id)

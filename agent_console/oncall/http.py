@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from agent_console.auth import (
     community_scope,
-    current_agent,
     has_role,
     in_scope_or_404,
     login_required,
     role_required,
+    signed_in,
+    writer,
 )
 from agent_console.auth.access import check_scope, readers
 from agent_console.oncall import labels, services, stream
@@ -34,21 +35,10 @@ from agent_console.surveys.services import communities
 from models.base import utcnow
 from models.estate import Community
 from models.oncall import TRADES, OnCallRotation, OnCallShift
-from models.staff import Agent, AgentRole
+from models.staff import AgentRole
 
 bp = Blueprint("oncall", __name__, url_prefix="/console/oncall")
 SUPERVISOR = AgentRole.SUPERVISOR
-
-
-def _writer() -> Session:
-    session: Session = current_app.extensions["hotline.sessions"]()
-    return session
-
-
-def _me() -> Agent:
-    agent = current_agent()
-    assert agent is not None  # login_required ran
-    return agent
 
 
 @bp.context_processor
@@ -76,7 +66,7 @@ def _page(session: Session, errors: dict[str, str], failed: str) -> str:
         communities=places,
         rotas=services.calendar(session, community, utcnow()),
         technicians=services.technicians(session, community.id),
-        editor=has_role(_me(), SUPERVISOR),
+        editor=has_role(signed_in(), SUPERVISOR),
         errors={field: labels.PROBLEMS.get(code, code) for field, code in errors.items()},
         failed=failed,
         values=request.form if errors else {},
@@ -99,11 +89,13 @@ def _back(community_id: int, trade: str) -> ResponseReturnValue:
 @role_required(SUPERVISOR)
 def settings(community_id: int, trade: str) -> ResponseReturnValue:
     """A trade's ladder settings: interval, tries per person, the supervisor called last."""
-    with _writer() as session:
+    with writer() as session:
         community = _place(session, community_id, trade)
         region = current_app.config["HOTLINE"].default_region
         try:
-            services.save_settings(session, community, trade, request.form, _me(), region=region)
+            services.save_settings(
+                session, community, trade, request.form, signed_in(), region=region
+            )
         except FormRejected as rejected:
             session.rollback()
             with readers() as reading:
@@ -117,11 +109,13 @@ def settings(community_id: int, trade: str) -> ResponseReturnValue:
 @role_required(SUPERVISOR)
 def add_shift(community_id: int, trade: str) -> ResponseReturnValue:
     """Add a shift to a trade's calendar: when, and the ladder in order."""
-    with _writer() as session:
+    with writer() as session:
         community = _place(session, community_id, trade)
         people = request.form.getlist("person")
         try:
-            services.add_shift(session, community, trade, request.form, people, _me(), now=utcnow())
+            services.add_shift(
+                session, community, trade, request.form, people, signed_in(), now=utcnow()
+            )
         except FormRejected as rejected:
             session.rollback()
             with readers() as reading:
@@ -135,12 +129,12 @@ def add_shift(community_id: int, trade: str) -> ResponseReturnValue:
 @role_required(SUPERVISOR)
 def remove_shift(shift_id: int) -> ResponseReturnValue:
     """Take a shift off the calendar."""
-    with _writer() as session:
+    with writer() as session:
         shift = session.get(OnCallShift, shift_id, with_for_update=True)
         rotation = session.get(OnCallRotation, shift.rotation_id) if shift else None
         in_scope_or_404(rotation)
         assert shift is not None and rotation is not None
-        services.remove_shift(session, shift, _me())
+        services.remove_shift(session, shift, signed_in())
         session.commit()
         place, trade = rotation.community_id, rotation.trade
     flash(_("Shift removed."))

@@ -16,7 +16,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext
 from sqlalchemy import select
 
-from agent_console.auth import community_scope, current_agent, in_scope_or_404, login_required
+from agent_console.auth import (
+    community_scope,
+    in_scope_or_404,
+    login_required,
+    signed_in,
+    writer,
+)
 from agent_console.auth.access import readers
 from agent_console.privacy import record_view, shown_number
 from agent_console.wallboard import labels
@@ -54,9 +60,8 @@ def play(call_id: int, kind: str, fmt: str) -> ResponseReturnValue:
 
 
 def _audit_listening(call_id: int, kind: str) -> None:
-    agent = current_agent()
-    assert agent is not None  # login_required
-    with current_app.extensions["hotline.sessions"]() as session:
+    agent = signed_in()
+    with writer() as session:
         record_view(session, agent, "call_recording", call_id, kind=kind)
         session.commit()
 
@@ -128,9 +133,8 @@ def _audit_transcripts(shown: list[tuple[int, str]]) -> None:
     """One audit row per transcript shown: its text is the caller's own words."""
     if not shown:
         return
-    agent = current_agent()
-    assert agent is not None  # login_required
-    with current_app.extensions["hotline.sessions"]() as session:
+    agent = signed_in()
+    with writer() as session:
         for call_id, kind in shown:
             record_view(session, agent, "call_recording", call_id, kind=kind, transcript=True)
         session.commit()

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from agent_console.auth import check_scope, community_scope, current_agent, login_required
+from agent_console.auth import check_scope, community_scope, login_required, signed_in, writer
 from agent_console.privacy import may_unmask, record_unmask, record_view, shown_number
 from agent_console.reports import charts, daily, definitions, monthly
 from agent_console.reports.calls import ListedCall, Tally
@@ -35,7 +35,6 @@ from agent_console.reports.periods import (
 from agent_console.reports.tables import Table, text
 from models.base import utcnow
 from models.estate import Community
-from models.staff import Agent
 
 CLOCK = "hotline.reports.clock"  # app.extensions key: the clock reports are made at
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -47,17 +46,6 @@ bp = Blueprint("reports", __name__, url_prefix="/console/reports")
 def _now() -> dt.datetime:
     clock: Callable[[], dt.datetime] = current_app.extensions.get(CLOCK, utcnow)
     return clock()
-
-
-def _writer() -> Session:
-    session: Session = current_app.extensions["hotline.sessions"]()
-    return session
-
-
-def _me() -> Agent:
-    agent = current_agent()
-    assert agent is not None  # login_required ran
-    return agent
 
 
 def _communities(session: Session) -> tuple[list[Community], list[Community], int | None]:
@@ -127,7 +115,7 @@ def _frame(
 
 
 def _daily_tables(session: Session, report: daily.Daily) -> list[Table]:
-    me = _me()
+    me = signed_in()
     whole = may_unmask(me)
 
     def number(call: ListedCall) -> str:
@@ -145,14 +133,14 @@ def _daily_tables(session: Session, report: daily.Daily) -> list[Table]:
 @login_required
 def daily_page(kind: str = "") -> Any:
     """The morning review of ``?date=`` (default yesterday), as a page or a file."""
-    with _writer() as session:
+    with writer() as session:
         scope, chosen, chosen_id = _communities(session)
         day = _day(chosen)
         report = daily.daily(session, chosen, day, _now())
         tables = _daily_tables(session, report)
         record_view(
             session,
-            _me(),
+            signed_in(),
             "report",
             f"daily:{day.isoformat()}",
             communities=[c.code for c in chosen],
@@ -176,14 +164,14 @@ def daily_page(kind: str = "") -> Any:
 @login_required
 def monthly_page(kind: str = "") -> Any:
     """The monthly analysis of ``?month=`` (default last month), as a page or a file."""
-    with _writer() as session:
+    with writer() as session:
         scope, chosen, chosen_id = _communities(session)
         month = _month(chosen)
         report = monthly.monthly(session, chosen, month, _now())
         tables = monthly.tables(report)
         record_view(
             session,
-            _me(),
+            signed_in(),
             "report",
             f"monthly:{month:%Y-%m}",
             communities=[c.code for c in chosen],

@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from agent_console.auth import (
     community_scope,
-    current_agent,
     has_role,
     in_scope_or_404,
     login_required,
     role_required,
+    signed_in,
+    writer,
 )
 from agent_console.auth.access import readers
 from agent_console.privacy import may_unmask, record_unmask
@@ -37,22 +38,11 @@ from audio.build import PromptBuilder
 from audio.exceptions import AudioError
 from models.base import utcnow
 from models.outbound import Campaign, FollowUpTask, JobPurpose, OutboundJob
-from models.staff import Agent, AgentRole
+from models.staff import AgentRole
 from models.work_orders import Team, Technician
 
 bp = Blueprint("surveys", __name__, url_prefix="/console")
 SUPERVISOR = AgentRole.SUPERVISOR
-
-
-def _writer() -> Session:
-    session: Session = current_app.extensions["hotline.sessions"]()
-    return session
-
-
-def _me() -> Agent:
-    agent = current_agent()
-    assert agent is not None  # login_required ran
-    return agent
 
 
 @bp.context_processor
@@ -79,7 +69,7 @@ def tasks() -> ResponseReturnValue:
 
 
 def _tasks_page(session: Session, errors: dict[str, str], task_id: int | None) -> str:
-    me = _me()
+    me = signed_in()
     return render_template(
         "surveys/tasks.html",
         rows=services.open_tasks(session, community_scope(), utcnow()),
@@ -94,7 +84,7 @@ def _tasks_page(session: Session, errors: dict[str, str], task_id: int | None) -
 def _task(session: Session, task_id: int) -> FollowUpTask:
     """The task (in scope, else 404), and 403 for a supervisor's task and an agent."""
     task = in_scope_or_404(session.get(FollowUpTask, task_id, with_for_update=True))
-    if task.kind in services.SUPERVISOR_KINDS and not has_role(_me(), SUPERVISOR):
+    if task.kind in services.SUPERVISOR_KINDS and not has_role(signed_in(), SUPERVISOR):
         abort(403)
     return task
 
@@ -103,9 +93,9 @@ def _task(session: Session, task_id: int) -> FollowUpTask:
 @login_required
 def take(task_id: int) -> ResponseReturnValue:
     """Take a manual callback: it is mine to call."""
-    with _writer() as session:
+    with writer() as session:
         task = _task(session, task_id)
-        if not services.take(session, task, _me()):
+        if not services.take(session, task, signed_in()):
             session.rollback()
             flash(_("Someone else has taken this task, or it is done."))
             return redirect(url_for(".tasks"), 303)
@@ -119,8 +109,8 @@ def take(task_id: int) -> ResponseReturnValue:
 def number(task_id: int) -> ResponseReturnValue:
     """The whole number to call for a task: for the agent who took the manual callback, or a
     supervisor; audited (the lists show it masked)."""
-    me = _me()
-    with _writer() as session:
+    me = signed_in()
+    with writer() as session:
         task = _task(session, task_id)
         job = session.get(OutboundJob, task.job_id) if task.job_id else None
         if job is None:
@@ -136,14 +126,14 @@ def number(task_id: int) -> ResponseReturnValue:
 @login_required
 def outcome(task_id: int) -> ResponseReturnValue:
     """Record what the call found: the task is done."""
-    with _writer() as session:
+    with writer() as session:
         task = _task(session, task_id)
         if task.status.value != "open":
             session.rollback()
             flash(_("This task is already done."))
             return redirect(url_for(".tasks"), 303)
         try:
-            services.record_outcome(session, task, _me(), request.form, now=utcnow())
+            services.record_outcome(session, task, signed_in(), request.form, now=utcnow())
         except FormRejected as rejected:
             session.rollback()
             with readers() as reading:
@@ -210,10 +200,10 @@ def new_campaign() -> ResponseReturnValue:
     if request.method == "GET":
         with readers() as session:
             return _campaign_form(session, {})
-    with _writer() as session:
+    with writer() as session:
         try:
             wanted = campaign_service.read_form(session, request.form, community_scope())
-            campaign, skipped = campaign_service.create(session, wanted, _me(), now=utcnow())
+            campaign, skipped = campaign_service.create(session, wanted, signed_in(), now=utcnow())
         except FormRejected as rejected:
             session.rollback()
             return _campaign_form(session, rejected.errors), 400
@@ -268,9 +258,9 @@ def campaign_act(campaign_id: int, action: str) -> ResponseReturnValue:
     """Start, pause or cancel a campaign."""
     if action not in campaign_service.MOVES:
         abort(404)
-    with _writer() as session:
+    with writer() as session:
         found = in_scope_or_404(session.get(Campaign, campaign_id, with_for_update=True))
-        if not campaign_service.move(session, found, action, _me(), utcnow()):
+        if not campaign_service.move(session, found, action, signed_in(), utcnow()):
             session.rollback()
             flash(_("Not done: the campaign is %(status)s now.",
                     status=labels.CAMPAIGN_STATUSES[found.status]))  # fmt: skip

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agent_console.auth import community_scope, current_agent, in_scope_or_404, login_required
+from agent_console.auth import community_scope, in_scope_or_404, login_required, signed_in, writer
 from agent_console.auth.access import check_scope, readers
 from agent_console.oncall import labels as oncall_labels
 from agent_console.oncall.services import escalation_of
@@ -32,7 +32,6 @@ from models.base import utcnow
 from models.escalation import announce
 from models.estate import Community
 from models.sla import sla_state
-from models.staff import Agent
 from models.work_order_catalogue import CATALOGUE
 from models.work_order_flow import (
     InvalidOrder,
@@ -54,17 +53,6 @@ from models.work_orders import WorkOrder
 bp = Blueprint("work_orders", __name__, url_prefix="/console/work-orders")
 ACTION_PATHS = {"dispatch": "dispatch", "on-site": "on_site", "complete": "complete",
                 "close": "close", "reopen": "reopen"}  # fmt: skip
-
-
-def _writer() -> Session:
-    session: Session = current_app.extensions["hotline.sessions"]()
-    return session
-
-
-def _me() -> Agent:
-    agent = current_agent()
-    assert agent is not None  # login_required ran
-    return agent
 
 
 @bp.context_processor
@@ -102,7 +90,7 @@ def index() -> ResponseReturnValue:
 def mine() -> ResponseReturnValue:
     """My follow-ups (首问责任制): orders I took that are not closed, overdue first."""
     with readers() as session:
-        found = services.my_orders(session, _me().id, community_scope(), utcnow())
+        found = services.my_orders(session, signed_in().id, community_scope(), utcnow())
         return render_template("work_orders/mine.html", rows=found)
 
 
@@ -114,7 +102,7 @@ def new() -> ResponseReturnValue:
         with readers() as session:
             known = services.prefill(session, request.args)
             return _form(session, known, request.args, {})
-    with _writer() as session:
+    with writer() as session:
         known = services.prefill(session, request.form)
         try:
             community = known.community or _chosen_community(session)
@@ -123,7 +111,9 @@ def new() -> ResponseReturnValue:
             repeat = _repeat_of(session, details) if call_id is not None else None
             if repeat is not None and call_id is not None:
                 return _linked(session, repeat, call_id)
-            order = open_work_order(session, community, details, agent_id=_me().id, call_id=call_id)
+            order = open_work_order(
+                session, community, details, agent_id=signed_in().id, call_id=call_id
+            )
         except FormRejected as rejected:
             errors = rejected.errors
         except WrongCommunity:
@@ -147,7 +137,7 @@ def _repeat_of(session: Session, details: OrderDetails) -> WorkOrder | None:
 
 def _linked(session: Session, order: WorkOrder, call_id: int) -> ResponseReturnValue:
     """A repeated call kept with the open order it is about: no duplicate order."""
-    link_call(session, order, call_id, agent_id=_me().id, now=utcnow())
+    link_call(session, order, call_id, agent_id=signed_in().id, now=utcnow())
     session.commit()
     flash(_("Same unit and problem as open work order %(number)s: this call was linked to it "
             "instead of opening a new one.", number=order.number))  # fmt: skip
@@ -222,7 +212,7 @@ def act(order_id: int, action: str) -> ResponseReturnValue:
     if action not in ACTION_PATHS:
         abort(404)
     errors: dict[str, object]
-    with _writer() as session:
+    with writer() as session:
         order = in_scope_or_404(session.get(WorkOrder, order_id, with_for_update=True))
         try:
             _apply(session, order, ACTION_PATHS[action])
@@ -253,7 +243,7 @@ def _refused(refused: InvalidTransition) -> str:
 
 def _apply(session: Session, order: WorkOrder, action: str) -> None:
     """Make the change ``action`` with the form's note, by the logged-in agent."""
-    agent_id, note = _me().id, request.form.get("note", "")[:2000]
+    agent_id, note = signed_in().id, request.form.get("note", "")[:2000]
     if action == "dispatch":
         team, technician = services.assignee(session, request.form.get("assignee", ""))
         dispatch(session, order, agent_id=agent_id, note=note, team=team, technician=technician)
