@@ -17,11 +17,12 @@ import time
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Row, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from ivr import flow
 from models import Building, Community, HotlineNumber, Status, Unit, WorkOrder, format_address
+from models.db import PreparedList
 from models.incidents import affecting
 from models.lookup import lookup_caller
 from models.phones import caller_e164
@@ -166,11 +167,11 @@ def build_context(
 
 def _incidents(session: Reader, community_id: int, unit_ids: list[int]) -> list[flow.IncidentRef]:
     """The open incidents the caller is affected by (an unknown caller: community-wide ones)."""
-    statement, parameters = affecting(community_id, unit_ids)
-    rows = connection_of(session).execute(statement, parameters).all()
     return [
         flow.IncidentRef(incident_id, message, message_en)
-        for incident_id, message, message_en in rows
+        for incident_id, message, message_en in affecting(
+            connection_of(session), community_id, unit_ids
+        )
     ]
 
 
@@ -184,20 +185,23 @@ def unknown_context(call_id: str, now: dt.datetime) -> flow.CallContext:
     )
 
 
-_OPEN_WORK_ORDERS = (
-    select(
-        WorkOrder.number,
-        WorkOrder.status,
-        WorkOrder.category,
-        WorkOrder.created_at,
-        WorkOrder.unit_id,
-    )
-    .where(
-        WorkOrder.unit_id.in_(bindparam("units", expanding=True)),
-        WorkOrder.status.in_(OPEN_STATUSES),
-    )
-    .order_by(WorkOrder.created_at.desc())
-    .limit(MAX_WORK_ORDERS)
+_OPEN_WORK_ORDERS = PreparedList(
+    lambda units: (
+        select(
+            WorkOrder.number,
+            WorkOrder.status,
+            WorkOrder.category,
+            WorkOrder.created_at,
+            WorkOrder.unit_id,
+        )
+        .where(
+            WorkOrder.unit_id.in_(units),
+            or_(*(WorkOrder.status == status for status in OPEN_STATUSES)),
+        )
+        .order_by(WorkOrder.created_at.desc())
+        .limit(MAX_WORK_ORDERS)
+    ),
+    "unit",
 )
 
 
@@ -206,7 +210,7 @@ def _open_work_orders(
 ) -> list[flow.WorkOrderRef]:
     if not unit_ids:
         return []
-    orders = connection_of(session).execute(_OPEN_WORK_ORDERS, {"units": unit_ids}).all()
+    orders = _OPEN_WORK_ORDERS.execute(connection_of(session), unit_ids)
     return [
         flow.WorkOrderRef(
             number=number,

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,16 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Dialect, Engine, create_engine, event, text
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Dialect,
+    Engine,
+    bindparam,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import sessionmaker
@@ -87,7 +96,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        options = conn.get_execution_options()
+        if options.get("isolation_level") != "AUTOCOMMIT" and not options.get(READS_ONLY):
             # On the driver's connection: a statement through SQLAlchemy's execution
             # layer would cost as much as the transaction's own work.
             try:
@@ -204,6 +214,37 @@ class Prepared:
         if form is None:
             form = self._forms[key] = _Form.compile(self.statement, dialect, list(names))
         return form
+
+
+class PreparedList:
+    """A :class:`Prepared` statement taking one list of values, a placeholder per value.
+
+    SQLAlchemy renders an ``IN`` with an expanding parameter anew for each
+    execution, so such a statement cannot run on the driver's cursor. A caller has
+    one to three units: the statement built once per length of the list can.
+
+    :param build: the statement, given one ``bindparam`` per value of the list.
+    :param name: the prefix of those parameters' names.
+    """
+
+    CACHED_LENGTHS = 16  # longer lists are built for the one execution
+
+    def __init__(self, build: Callable[[list[BindParameter[Any]]], Any], name: str) -> None:
+        self._build = build
+        self._name = name
+        self._by_length: dict[int, Prepared] = {}
+
+    def execute(
+        self, conn: Connection, values: Sequence[Any], params: Mapping[str, Any] | None = None
+    ) -> list[tuple]:
+        """Run once with ``values`` as the list and ``params`` as the other parameters."""
+        names = [f"{self._name}_{i}" for i in range(len(values))]
+        prepared = self._by_length.get(len(values))
+        if prepared is None:
+            prepared = Prepared(self._build([bindparam(name) for name in names]))
+            if len(values) <= self.CACHED_LENGTHS:
+                self._by_length[len(values)] = prepared
+        return prepared.execute(conn, {**(params or {}), **dict(zip(names, values, strict=True))})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -339,16 +380,27 @@ def session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def read_session_factory(engine: Engine) -> sessionmaker:
-    """Sessions for reading only, with no transaction around them.
+READS_ONLY = "hotline_reads_only"  # execution option: see reading()
 
-    A lookup made while a caller waits is one or two SELECTs: without BEGIN and
-    ROLLBACK it is one round trip to PostgreSQL, and on SQLite it takes no write
-    lock, so lookups never queue behind writers (WAL lets them read alongside).
+
+def reading(engine: Engine) -> Engine:
+    """``engine`` for reads made while a caller waits: no transaction around them.
+
+    A lookup is one or two SELECTs. On PostgreSQL, without BEGIN and ROLLBACK it is
+    one round trip (AUTOCOMMIT). On SQLite it takes no write lock, so lookups never
+    queue behind writers (WAL lets them read alongside): no ``BEGIN IMMEDIATE`` is
+    sent, and each statement reads on its own. SQLite's AUTOCOMMIT level would do
+    the same but costs two statements per checkout (SQLAlchemy sets and resets
+    ``read_uncommitted``), more than the lookup itself.
     """
-    return sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-    )
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{READS_ONLY: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def read_session_factory(engine: Engine) -> sessionmaker:
+    """Sessions for reading only, with no transaction around them (:func:`reading`)."""
+    return sessionmaker(reading(engine), expire_on_commit=False)
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Column,
+    Connection,
     ForeignKey,
     Index,
     Select,
@@ -27,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, enum_column, utcnow
+from models.db import PreparedList
 from models.estate import Building, Unit
 
 MAX_MESSAGE = 500  # a status message is short: it is played before the menu
@@ -94,17 +98,15 @@ class Incident(Base):
 MAX_HEARD = 3  # a caller hears at most this many incidents' status, newest first
 
 
-def _affecting(units: bool) -> Select[int, str, str]:
+def _affecting(units: list[BindParameter[Any]]) -> Select[int, str, str]:
     concerns = [Incident.scope == IncidentScope.COMMUNITY]
     if units:
         in_building = (
             select(incident_buildings.c.incident_id)
             .join(Unit, Unit.building_id == incident_buildings.c.building_id)
-            .where(Unit.id.in_(bindparam("units", expanding=True)))
+            .where(Unit.id.in_(units))
         )
-        in_unit = select(incident_units.c.incident_id).where(
-            incident_units.c.unit_id.in_(bindparam("units", expanding=True))
-        )
+        in_unit = select(incident_units.c.incident_id).where(incident_units.c.unit_id.in_(units))
         concerns += [Incident.id.in_(in_building), Incident.id.in_(in_unit)]
     return (
         select(Incident.id, Incident.message, Incident.message_en)
@@ -118,24 +120,18 @@ def _affecting(units: bool) -> Select[int, str, str]:
     )
 
 
-# Built once: every call's lookup runs one of them (building the expression per call
-# cost more than running it).
-_AFFECTING_UNITS = _affecting(units=True)
-_AFFECTING_COMMUNITY = _affecting(units=False)
+# Every call's lookup runs it, on the driver's cursor (building the expression, or
+# SQLAlchemy's execution of it, cost more than SQLite's work).
+_AFFECTING = PreparedList(_affecting, "unit")
 
 
 def affecting(
-    community_id: int, unit_ids: list[int]
-) -> tuple[Select[int, str, str], dict[str, object]]:
+    conn: Connection, community_id: int, unit_ids: list[int]
+) -> list[tuple[int, str, str]]:
     """The open incidents of the community that concern a caller from ``unit_ids``
-    (none known: only the community-wide ones), newest first: id, message, message_en —
-    the statement and its parameters.
-
-    Plain Core, so that a call's lookup may run it on a bare connection.
+    (none known: only the community-wide ones), newest first: id, message, message_en.
     """
-    if unit_ids:
-        return _AFFECTING_UNITS, {"community": community_id, "units": list(unit_ids)}
-    return _AFFECTING_COMMUNITY, {"community": community_id}
+    return _AFFECTING.execute(conn, unit_ids, {"community": community_id})
 
 
 def affected_units(session: Session, incident: Incident) -> list[int]:

@@ -28,6 +28,7 @@ from ivr.twilio.settings import TwilioSettings
 from ivr.twilio.turn import PROVIDER, Turn
 from ivr.twilio.webhook import Form, count, usable_sid
 from models import utcnow
+from models.db import reading
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class TwilioCalls:
         if self._reader is None:
             with self.read() as session:
                 bound = session.get_bind().engine
-            self._reader = bound.execution_options(isolation_level="AUTOCOMMIT")
+            self._reader = reading(bound)
         return self._reader
 
     def writer(self) -> Engine:
