@@ -1,11 +1,14 @@
 """Service deadlines (domain-rules.md): when a work order must be dispatched and resolved.
 
-Pure functions, no I/O. Each order has up to two deadlines, fixed when it is opened
-(and again when it is reopened for rework):
+Pure functions, no I/O. Each order has up to two stored deadlines, fixed when it is
+opened (and again when it is reopened for rework):
 
 - ``dispatch_due_at``: the order reaches the team that does the work (派工单 5分钟内
   转送工程人员); None where nothing is dispatched (inquiries, minor complaints);
 - ``due_at``: the request is resolved; for an emergency, staff are on site.
+
+A major complaint has a third, its clear answer (:func:`answer_state`): not stored, but
+counted from the stored ``due_at``, which is 10 days from the same start.
 
 ===================  ===================  ==============================================
 category             dispatch within      resolved within
@@ -64,7 +67,7 @@ RESOLVE_WITHIN: dict[Category, dt.timedelta] = {
     Category.HOME_SERVICE: HOME_SERVICE_DONE,
 }
 
-Deadline = Literal["dispatch", "resolve"]
+Deadline = Literal["dispatch", "resolve", "answer"]
 FINISHED = (Status.COMPLETED, Status.CLOSED)
 
 
@@ -195,12 +198,54 @@ def sla_state(order: Timed, now: dt.datetime) -> SlaState:
     if order.category is Category.EMERGENCY and order.on_site_at is not None:
         finished_at = order.on_site_at
     if finished_at is not None:
-        return SlaState(None, due, None, False, met=finished_at <= due)
+        return _state(None, due, finished_at, now)
     running: Deadline = "resolve"
     if order.status is Status.OPEN and order.dispatch_due_at and order.dispatched_at is None:
         running, due = "dispatch", order.dispatch_due_at
+    return _state(running, due, None, now)
+
+
+def _state(
+    running: Deadline | None, due: dt.datetime, finished_at: dt.datetime | None, now: dt.datetime
+) -> SlaState:
+    """``running`` against ``due`` at ``now``; once finished, whether it was in time."""
+    if finished_at is not None:
+        return SlaState(None, due, None, False, met=finished_at <= due)
     remaining = int((due - now).total_seconds() // 1)
     return SlaState(running, due, remaining, now > due)
+
+
+class Complaint(Timed, Protocol):
+    """What :func:`answer_state` reads of an order: :class:`Timed` and the severity."""
+
+    @property
+    def severity(self) -> Severity | None: ...
+
+
+def answer_due_at(order: Complaint) -> dt.datetime | None:
+    """A major complaint's clear-answer deadline (重大投诉 2 天内明确答复); None for others.
+
+    Two days from when its deadlines were fixed (opened, or reopened for rework): the
+    stored resolution deadline less the 10 days a major complaint has to be resolved.
+    """
+    if order.category is not Category.COMPLAINT or order.severity is not Severity.MAJOR:
+        return None
+    if order.due_at is None:  # opened without stored deadlines
+        return order.created_at + MAJOR_COMPLAINT_ANSWER
+    return order.due_at - COMPLAINT_RESOLVE[Severity.MAJOR] + MAJOR_COMPLAINT_ANSWER
+
+
+def answer_state(order: Complaint, now: dt.datetime) -> SlaState | None:
+    """Where a major complaint stands against its clear answer at ``now``; None for others.
+
+    It runs until the order is completed (the outcome is then known and told), and never
+    replaces the running deadline of :func:`sla_state`: it is shown beside it.
+    """
+    due = answer_due_at(order)
+    if due is None:
+        return None
+    finished_at = order.completed_at if order.status in FINISHED else None
+    return _state("answer", due, finished_at, now)
 
 
 def due_at(category: Category, created_at: dt.datetime) -> dt.datetime:

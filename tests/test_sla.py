@@ -7,7 +7,15 @@ import datetime as dt
 
 import pytest
 
-from models.sla import SlaState, deadlines, due_at, is_overdue, sla_state
+from models.sla import (
+    SlaState,
+    answer_due_at,
+    answer_state,
+    deadlines,
+    due_at,
+    is_overdue,
+    sla_state,
+)
 from models.work_orders import Category, Severity, Status
 
 SHANGHAI = "Asia/Shanghai"
@@ -130,6 +138,7 @@ class Order:
     dispatched_at: dt.datetime | None = None
     on_site_at: dt.datetime | None = None
     completed_at: dt.datetime | None = None
+    severity: Severity | None = None
 
 
 def test_before_dispatch_the_dispatch_deadline_runs() -> None:
@@ -189,3 +198,53 @@ def test_an_order_without_stored_deadlines_falls_back_to_its_categorys() -> None
     assert due_at(Category.EMERGENCY, NOON) == NOON + 10 * MIN
     assert is_overdue(Category.INQUIRY, NOON, NOON + 25 * HOUR)
     assert not is_overdue(Category.INQUIRY, NOON, NOON + 23 * HOUR)
+
+
+def major_complaint(opened: dt.datetime, **columns: object) -> Order:
+    """A major complaint opened (or reopened) at ``opened``, with its stored deadlines."""
+    due = deadlines(Category.COMPLAINT, opened, timezone=SHANGHAI, severity=Severity.MAJOR)
+    fields: dict[str, object] = {
+        "category": Category.COMPLAINT,
+        "severity": Severity.MAJOR,
+        "dispatch_due_at": due.dispatch_due_at,
+        "due_at": due.due_at,
+    }
+    return Order(**(fields | columns))  # type: ignore[arg-type]
+
+
+def test_a_major_complaints_clear_answer_is_counted_from_its_stored_deadlines() -> None:
+    assert answer_due_at(major_complaint(NOON)) == NOON + 2 * DAY
+    reopened = NOON + 20 * DAY  # rework: the deadlines were fixed again then
+    assert answer_due_at(major_complaint(reopened)) == reopened + 2 * DAY
+    unstored = major_complaint(NOON, dispatch_due_at=None, due_at=None)
+    assert answer_due_at(unstored) == NOON + 2 * DAY
+
+
+@pytest.mark.parametrize(
+    ("category", "severity"),
+    [
+        (Category.COMPLAINT, Severity.IMPORTANT),
+        (Category.COMPLAINT, Severity.MINOR),
+        (Category.REPAIR, None),
+        (Category.INQUIRY, None),
+    ],
+)
+def test_only_a_major_complaint_has_a_clear_answer_deadline(
+    category: Category, severity: Severity | None
+) -> None:
+    order = Order(category=category, severity=severity)
+    assert answer_due_at(order) is None and answer_state(order, NOON) is None
+
+
+def test_a_major_complaints_clear_answer_runs_beside_its_other_deadlines() -> None:
+    order = major_complaint(NOON, status=Status.DISPATCHED, dispatched_at=NOON + HOUR)
+    assert answer_state(order, NOON + DAY) == SlaState("answer", NOON + 2 * DAY, 86400, False)
+    late = answer_state(order, NOON + 3 * DAY)
+    assert late is not None and (late.overdue, late.remaining_seconds) == (True, -86400)
+    assert sla_state(order, NOON + 3 * DAY).deadline == "resolve"  # not overdue yet
+
+
+@pytest.mark.parametrize(("days", "met"), [(1, True), (3, False)])
+def test_a_completed_major_complaints_clear_answer_is_met_or_missed(days: int, met: bool) -> None:
+    done = major_complaint(NOON, status=Status.COMPLETED, completed_at=NOON + days * DAY)
+    assert answer_state(done, NOON + 40 * DAY) == SlaState(None, NOON + 2 * DAY, None, False, met)

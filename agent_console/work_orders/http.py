@@ -31,7 +31,7 @@ from agent_console.work_orders.exceptions import FormRejected
 from models.base import utcnow
 from models.escalation import announce
 from models.estate import Community
-from models.sla import sla_state
+from models.sla import answer_state, sla_state
 from models.work_order_catalogue import CATALOGUE
 from models.work_order_flow import (
     InvalidOrder,
@@ -188,12 +188,14 @@ def show_json(order_id: int) -> ResponseReturnValue:
 
 
 def _show(session: Session, order: WorkOrder, errors: dict[str, object]) -> str:
-    row = services.rows(session, [order], utcnow())[0]
+    now = utcnow()
+    row = services.rows(session, [order], now)[0]
     return render_template(
         "work_orders/show.html",
         row=row,
         order=order,
-        state=sla_state(order, utcnow()),
+        state=sla_state(order, now),
+        answer=answer_state(order, now),  # a major complaint's clear answer, else None
         steps=services.history(session, order),
         parties=services.parties(session, order),
         choices=services.dispatch_choices(session, order),

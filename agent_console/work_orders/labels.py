@@ -32,7 +32,11 @@ COMPLAINT_TYPES = {
     ComplaintType.QUESTIONING: _l("Questioning"),
     ComplaintType.VENTING: _l("Venting"),
 }
-DEADLINES = {"dispatch": _l("Dispatch due"), "resolve": _l("Resolution due")}
+DEADLINES = {
+    "dispatch": _l("Dispatch due"),
+    "resolve": _l("Resolution due"),
+    "answer": _l("Clear answer due"),  # a major complaint's: 重大投诉 2 天内明确答复
+}
 ON_SITE_DUE = _l("On site due")  # an emergency's resolution deadline: staff on site
 ACTIONS = {
     "dispatch": _l("Dispatch"),

@@ -192,3 +192,35 @@ def test_the_unit_filter_is_one_units_history_within_scope(
     assert "unit-filter" in page  # the page says it shows one unit, with a way back
     other = client.get(f"/console/work-orders/?unit={places.sh02_unit}").get_data(as_text=True)
     assert numbers(other) == []  # another community's unit: nothing, scope still applies
+
+
+@pytest.mark.parametrize(
+    ("accept", "label"), [("en", "Clear answer due"), ("zh-CN", "明确答复时限")]
+)
+def test_a_major_complaint_counts_down_to_its_clear_answer_in_both_languages(
+    client: FlaskClient, engine: Engine, places: Places, accept: str, label: str
+) -> None:
+    def complaint(severity: Severity, opened: dt.datetime) -> str:
+        order_id = open_order(
+            engine, places.sh01, "agent1", Category.COMPLAINT, now=opened, subcategory="noise",
+            severity=severity, complaint_type=ComplaintType.VALID,
+        )  # fmt: skip
+        headers = {"Accept-Language": accept}
+        return client.get(f"/console/work-orders/{order_id}", headers=headers).get_data(True)
+
+    as_agent(client, "agent1")
+    three_days_ago = utcnow() - dt.timedelta(days=3)
+    late = complaint(Severity.MAJOR, three_days_ago)
+    clock = re.search(
+        r'<p class="answer-due overdue" data-sla-row><span class="countdown overdue" '
+        r'data-due="([^"]+)"',
+        late,
+    )
+    assert clock, late
+    due = three_days_ago + dt.timedelta(days=2)
+    assert dt.datetime.fromisoformat(clock.group(1)) == due.replace(microsecond=0)
+    assert f'deadline-kind">{label}</span>' in late and f"<dt>{label}</dt>" in late
+    fresh = complaint(Severity.MAJOR, utcnow())
+    assert '<p class="answer-due" data-sla-row><span class="countdown" data-due=' in fresh
+    important = complaint(Severity.IMPORTANT, three_days_ago)
+    assert label not in important and "answer-due" not in important
