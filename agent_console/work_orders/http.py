@@ -25,6 +25,7 @@ from agent_console.auth import community_scope, in_scope_or_404, login_required,
 from agent_console.auth.access import check_scope, readers
 from agent_console.oncall import labels as oncall_labels
 from agent_console.oncall.services import escalation_of
+from agent_console.privacy import record_view
 from agent_console.surveys.services import order_surveys
 from agent_console.work_orders import labels, services
 from agent_console.work_orders.exceptions import FormRejected
@@ -99,9 +100,11 @@ def mine() -> ResponseReturnValue:
 def new() -> ResponseReturnValue:
     """The new-order form, filled in from the call, unit and resident when given."""
     if request.method == "GET":
-        with readers() as session:
+        with writer() as session:  # it writes the audit of the residents shown
             known = services.prefill(session, request.args)
-            return _form(session, known, request.args, {})
+            page = _form(session, known, request.args, {})
+            session.commit()
+            return page
     with writer() as session:
         known = services.prefill(session, request.form)
         try:
@@ -125,7 +128,9 @@ def new() -> ResponseReturnValue:
             flash(_("Work order %(number)s opened.", number=order.number))
             return redirect(url_for(".show", order_id=order.id), 303)
         session.rollback()
-        return _form(session, known, request.form, errors), 400
+        page = _form(session, known, request.form, errors)
+        session.commit()  # the audit of the residents shown, not the order
+        return page, 400
 
 
 def _repeat_of(session: Session, details: OrderDetails) -> WorkOrder | None:
@@ -154,6 +159,10 @@ def _chosen_community(session: Session) -> Community:
 
 
 def _form(session: Session, known: services.Prefill, values: Any, errors: dict[str, object]) -> str:
+    """The form; the residents it names are audited in ``session`` (the caller commits)."""
+    call_id = known.call.id if known.call else None
+    for resident in known.shown:
+        record_view(session, signed_in(), "resident", resident.id, call_id=call_id, via="new_order")
     return render_template(
         "work_orders/new.html",
         known=known,
@@ -173,8 +182,10 @@ def _order(session: Session, order_id: int) -> WorkOrder:
 @login_required
 def show(order_id: int) -> ResponseReturnValue:
     """An order's details, deadlines, history and the changes it allows."""
-    with readers() as session:
-        return _show(session, _order(session, order_id), {})
+    with writer() as session:  # it writes the audit of the resident shown
+        page = _show(session, _order(session, order_id), {})
+        session.commit()
+        return page
 
 
 @bp.get("/<int:order_id>.json")
@@ -188,7 +199,13 @@ def show_json(order_id: int) -> ResponseReturnValue:
 
 
 def _show(session: Session, order: WorkOrder, errors: dict[str, object]) -> str:
+    """The detail page; its resident is audited in ``session`` (the caller commits)."""
     now = utcnow()
+    if order.resident_id is not None:
+        record_view(
+            session, signed_in(), "resident", order.resident_id, work_order_id=order.id,
+            via="work_order",
+        )  # fmt: skip
     row = services.rows(session, [order], now)[0]
     return render_template(
         "work_orders/show.html",
@@ -233,7 +250,9 @@ def act(order_id: int, action: str) -> ResponseReturnValue:
                     status=labels.STATUSES[order.status]))  # fmt: skip
             return redirect(url_for(".show", order_id=order.id), 303)
         session.rollback()
-        return _show(session, _order(session, order_id), errors), status
+        page = _show(session, _order(session, order_id), errors)
+        session.commit()  # the audit of the resident shown, not the refused change
+        return page, status
 
 
 def _refused(refused: InvalidTransition) -> str:

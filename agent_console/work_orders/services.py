@@ -225,6 +225,11 @@ class Prefill:
         """The people on file for the unit, for the agent to pick the caller from."""
         return [o.resident for o in self.unit.occupancies] if self.unit else []
 
+    @property
+    def shown(self) -> list[Resident]:
+        """The residents the form names: the caller when known, else the unit's occupants."""
+        return [self.resident] if self.resident else self.occupants
+
 
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
