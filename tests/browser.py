@@ -1,17 +1,21 @@
-"""What every browser test shares: where Chromium is, and artifacts kept when a test fails.
+"""What every browser test shares: Chromium, its pages, and artifacts kept when a test fails.
 
-A failing test that used :class:`Pages` (or a fixture calling :func:`save_pages`)
-leaves, per page, a full-page screenshot, its HTML and its console log in
-``test-artifacts/`` at the top of the repository (or ``$HOTLINE_TEST_ARTIFACTS``),
-which CI keeps. ``tests/conftest.py`` imports :func:`pytest_runtest_makereport`,
-so every test knows whether it failed when its fixtures are torn down.
+Browser tests take the ``pages`` fixture and open their pages with :meth:`Pages.open`
+(or :meth:`Pages.watch` for a tab opened from another page). A failing test leaves, per
+page, a full-page screenshot, its HTML and its console log in ``test-artifacts/`` at the
+top of the repository (or ``$HOTLINE_TEST_ARTIFACTS``), which CI keeps.
+
+``tests/conftest.py`` imports the fixtures ``browser`` (Debian's Chromium, driven by the
+``playwright`` package: a missing one skips the test locally and fails it under
+``CI=true``) and ``pages``, and :func:`pytest_runtest_makereport`, so every test knows
+whether it failed when its fixtures are torn down.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,30 @@ ARTIFACTS = Path(
     os.environ.get("HOTLINE_TEST_ARTIFACTS")
     or Path(__file__).resolve().parents[1] / "test-artifacts"
 )
+
+
+def unavailable(reason: str) -> None:
+    """Skip the browser test; under ``CI=true`` fail it instead."""
+    from tests.conftest import IN_CI  # not at the top: tests.conftest imports this module
+
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}: the browser tests may not be skipped")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium for a module's tests."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed")
+    if not Path(CHROMIUM).exists():
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -75,17 +103,24 @@ def save_pages(
 
 
 class Pages:
-    """Browser contexts opened by one test, each page saved if the test fails."""
+    """Browser contexts opened by one test, each page saved if the test fails.
 
-    def __init__(self, browser: Any, base_url: str, locale: str = "zh-CN") -> None:
+    ``base_url`` and ``locale`` are those of the pages :meth:`open` opens unless it is
+    given others; a fixture may set them for its tests (a page with no base URL is given
+    its content by the test).
+    """
+
+    def __init__(self, browser: Any, base_url: str | None = None, locale: str = "zh-CN") -> None:
         self.browser, self.base_url, self.locale = browser, base_url, locale
         self.pages: dict[str, Any] = {}
         self.logs: dict[str, list[str]] = {}
         self._contexts: list[Any] = []
 
-    def open(self, name: str) -> Any:
+    def open(self, name: str, *, base_url: str | None = None, locale: str | None = None) -> Any:
         """A new page in a context of its own (its own cookies: one person's browser)."""
-        context = self.browser.new_context(base_url=self.base_url, locale=self.locale)
+        context = self.browser.new_context(
+            base_url=base_url or self.base_url, locale=locale or self.locale
+        )
         self._contexts.append(context)
         return self.watch(name, context.new_page())
 
@@ -106,3 +141,17 @@ class Pages:
             save_pages(request, self.pages, self.logs)
         for context in self._contexts:
             context.close()
+
+
+@pytest.fixture
+def pages(browser: Any, request: pytest.FixtureRequest) -> Iterator[Pages]:
+    """The test's browser pages, each saved in test-artifacts/ if it fails.
+
+    A fixture giving the server's URL takes ``pages`` after its server, so that the pages
+    are saved and closed before the server stops.
+    """
+    opened = Pages(browser)
+    try:
+        yield opened
+    finally:
+        opened.finish(request)

@@ -22,7 +22,11 @@ from sqlalchemy.orm import Session
 
 from hotline.config import Config, load_config
 from models.db import make_engine, session_factory, upgrade
-from tests.browser import pytest_runtest_makereport  # noqa: F401  (artifacts on failure)
+from tests.browser import (  # noqa: F401  (fixtures, and artifacts on failure)
+    browser,
+    pages,
+    pytest_runtest_makereport,
+)
 
 PG_URL = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -29,40 +29,12 @@ from ivr.outbound import OutboundCall, Purpose
 from ivr.outbound.recording import RecordingProvider
 from models import Call, Community
 from models.db import make_engine
-from tests.browser import (  # noqa: F401  (ARTIFACTS: imported from here by others)
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    failed,
-    listen,
-    save_pages,
-)
-from tests.conftest import IN_CI
+from tests.browser import Pages
 from tests.simulator.conftest import build_estate
 
 pytestmark = pytest.mark.browser
 
 STATE_TIMEOUT_MS = 30_000
-
-
-def _unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"CI=true and {reason}: the browser tests may not be skipped")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -91,15 +63,10 @@ def server(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Flask]]
 
 
 @pytest.fixture
-def page(browser: Any, server: tuple[str, Flask], request: pytest.FixtureRequest) -> Iterator[Any]:
-    base, _ = server
-    context = browser.new_context(base_url=base, locale="zh-CN")
-    tab = context.new_page()
-    messages = listen(tab)
-    yield tab
-    if failed(request):
-        save_pages(request, {"": tab}, {"": messages})
-    context.close()
+def page(server: tuple[str, Flask], pages: Pages) -> Any:
+    """The simulator's phone: a page on the server (saved if the test fails)."""
+    pages.base_url = server[0]
+    return pages.open("phone")
 
 
 def call_as(page: Any, name: str) -> None:

@@ -19,8 +19,8 @@ from tests.surveys.outbound_estate import attempt_of, job_of, placed_call, respo
 
 pytestmark = pytest.mark.browser
 
-# The simulator's browser tests' fixtures: Chromium, the live app, a page on it.
-browser, server, page = simulator.browser, simulator.server, simulator.page
+# The simulator's browser tests' fixtures: the live app, a page on it.
+server, page = simulator.server, simulator.page
 
 
 def ring_survey(app: Flask) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -22,7 +21,7 @@ from models import Community
 from models.staff import Agent, AgentRole
 from models.work_orders import Team
 from tests.browser import Pages
-from tests.simulator.test_browser import browser, server  # noqa: F401  (fixtures)
+from tests.simulator.test_browser import server  # noqa: F401  (fixture)
 
 AGENTS = {  # login → (name, role)
     "agent1": ("Agent A", AgentRole.AGENT),
@@ -75,11 +74,8 @@ def centre(server: tuple[str, Flask]) -> Iterator[Centre]:  # noqa: F811
 
 
 @pytest.fixture
-def pages(browser: Any, centre: Centre, request: pytest.FixtureRequest) -> Iterator[Pages]:  # noqa: F811
-    """Browser contexts for the test; on failure each page's screenshot, HTML and log are
-    kept in test-artifacts/ (see tests/browser.py)."""
-    opened = Pages(browser, centre.base_url)
-    try:
-        yield opened
-    finally:
-        opened.finish(request)
+def pages(centre: Centre, pages: Pages) -> Pages:
+    """The shared pages (tests/browser.py: each kept in test-artifacts/ on failure), on the
+    centre's server."""
+    pages.base_url = centre.base_url
+    return pages

@@ -11,7 +11,6 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -23,8 +22,7 @@ from hotline.config import load_config
 from models import Agent, AgentRole
 from models.db import make_engine
 from tests import factories
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, Pages
-from tests.conftest import IN_CI
+from tests.browser import Pages
 from tests.console.wallboard.builders import asterisk_call
 
 pytestmark = pytest.mark.browser
@@ -64,49 +62,27 @@ def base_url(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
         engine.dispose()
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if IN_CI:
-            pytest.fail("CI=true and the playwright package is not installed")
-        pytest.skip("the playwright package is not installed")
-    if not Path(CHROMIUM).exists():
-        if IN_CI:
-            pytest.fail(f"CI=true and no Chromium at {CHROMIUM}")
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 def test_the_charts_draw_and_print_without_the_consoles_controls(
-    browser: Any, base_url: str, request: pytest.FixtureRequest
+    base_url: str, pages: Pages
 ) -> None:
-    pages = Pages(browser, base_url)
-    try:
-        page = pages.open("")
-        page.goto("/auth/login")
-        page.fill("input[name=login]", "supervisor1")
-        page.fill("input[name=password]", "supervisor1-demo")
-        page.click("button[type=submit]")
-        page.goto("/console/reports/monthly?month=2026-12")
+    page = pages.open("report", base_url=base_url)
+    page.goto("/auth/login")
+    page.fill("input[name=login]", "supervisor1")
+    page.fill("input[name=password]", "supervisor1-demo")
+    page.click("button[type=submit]")
+    page.goto("/console/reports/monthly?month=2026-12")
 
-        trend = page.locator("svg.chart.line").first.bounding_box()
-        assert trend is not None and trend["width"] > 300 and trend["height"] > 80
-        cell = page.locator("svg.heat rect", has_text="周二 10:00: 3")
-        assert cell.count() == 1 and float(cell.get_attribute("fill-opacity") or 0) == 1.0
-        assert page.locator("header.topbar").is_visible()
-        assert page.locator(".report-tools").is_visible()
+    trend = page.locator("svg.chart.line").first.bounding_box()
+    assert trend is not None and trend["width"] > 300 and trend["height"] > 80
+    cell = page.locator("svg.heat rect", has_text="周二 10:00: 3")
+    assert cell.count() == 1 and float(cell.get_attribute("fill-opacity") or 0) == 1.0
+    assert page.locator("header.topbar").is_visible()
+    assert page.locator(".report-tools").is_visible()
 
-        page.emulate_media(media="print")
-        assert not page.locator("header.topbar").is_visible()
-        assert not page.locator(".report-tools").is_visible()
-        assert page.locator("table[data-table=targets]").is_visible()
-        assert page.locator("svg.chart.heat").is_visible()
-        assert page.pdf(format="A4")[:4] == b"%PDF"
-        assert pages.errors() == {}
-    finally:
-        pages.finish(request)
+    page.emulate_media(media="print")
+    assert not page.locator("header.topbar").is_visible()
+    assert not page.locator(".report-tools").is_visible()
+    assert page.locator("table[data-table=targets]").is_visible()
+    assert page.locator("svg.chart.heat").is_visible()
+    assert page.pdf(format="A4")[:4] == b"%PDF"
+    assert pages.errors() == {}

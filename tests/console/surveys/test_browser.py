@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from models.outbound import AttemptOutcome, Campaign, CampaignStatus, JobStatus, OutboundJob
-from tests.browser import failed, listen, save_pages
+from tests.browser import Pages
 from tests.console.surveys.conftest import Places, attempts
-from tests.simulator.test_browser import browser  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 WAIT_MS = 15_000  # a few polling periods
@@ -36,14 +35,8 @@ def served(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture
-def tab(browser: Any, served: str, request: pytest.FixtureRequest) -> Iterator[Any]:  # noqa: F811
-    context = browser.new_context(base_url=served, locale="en")
-    page = context.new_page()
-    messages = listen(page)
-    yield page
-    if failed(request):
-        save_pages(request, {"": page}, {"": messages})
-    context.close()
+def tab(served: str, pages: Pages) -> Any:
+    return pages.open("campaign", base_url=served, locale="en")
 
 
 def test_a_supervisor_starts_a_campaign_and_watches_it_progress(

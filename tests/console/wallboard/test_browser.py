@@ -2,13 +2,13 @@
 
 Debian's Chromium (``/usr/bin/chromium``) driven by the ``playwright`` package, against
 the real app served over HTTP on a SQLite file; skipped locally when Chromium or
-playwright is missing, failed under ``CI=true``.
+playwright is missing, failed under ``CI=true``. A failure keeps each page's screenshot,
+HTML and console log (tests/browser.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -27,36 +27,14 @@ from hotline.config import load_config
 from models import Agent, AgentRole, Community
 from models.db import make_engine
 from tests import factories
-from tests.conftest import IN_CI
+from tests.browser import Pages
 from tests.console.wallboard.builders import NOW, at, twilio_call
 from tests.simulator.conftest import build_estate
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 WAIT_MS = 15_000  # a few refresh periods
 SERVED: dict[str, Flask] = {}  # base URL → the app serving it
-
-
-def _unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"CI=true and {reason}: the browser tests may not be skipped")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Clock:
@@ -132,27 +110,21 @@ def live(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Engine]]:
         yield base, engine
 
 
-def _open_board(browser: Any, base: str) -> tuple[Any, Any, list[str]]:
-    """A new tab on the wallboard, logged in as the supervisor: context, tab, page errors."""
-    context = browser.new_context(base_url=base, locale="zh-CN")
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
+def _open_board(pages: Pages, base: str) -> Any:
+    """A new tab on the wallboard, logged in as the supervisor."""
+    tab = pages.open("board", base_url=base)
     tab.goto("/console/wallboard/")
     tab.fill("input[name=login]", "supervisor1")
     tab.fill("input[name=password]", "supervisor1-demo")
     tab.click("button[type=submit]")
     tab.wait_for_url("**/console/wallboard/")
-    return context, tab, errors
+    return tab
 
 
 @pytest.fixture
-def board(browser: Any, server: tuple[str, Engine, Clock]) -> Iterator[Any]:
+def board(server: tuple[str, Engine, Clock], pages: Pages) -> Any:
     """The wallboard open in a tab, logged in as the supervisor."""
-    context, tab, errors = _open_board(browser, server[0])
-    yield tab
-    context.close()
-    assert not errors
+    return _open_board(pages, server[0])
 
 
 def _text(tab: Any, selector: str) -> Callable[[], str]:
@@ -160,7 +132,7 @@ def _text(tab: Any, selector: str) -> Callable[[], str]:
 
 
 def test_the_board_shows_a_new_caller_without_a_reload(
-    board: Any, server: tuple[str, Engine, Clock]
+    server: tuple[str, Engine, Clock], board: Any, pages: Pages
 ) -> None:
     _, engine, _ = server
     waiting = '[data-queue="repair"] [data-q="waiting"]'
@@ -180,10 +152,11 @@ def test_the_board_shows_a_new_caller_without_a_reload(
     assert _text(board, longest)() == "1:35"
     assert board.evaluate("performance.timeOrigin") == loaded  # the same page: no reload
     assert board.locator(".stale-warning").is_hidden()
+    assert pages.errors() == {}
 
 
 def test_a_failing_refresh_shows_since_when_the_board_is_stale(
-    board: Any, server: tuple[str, Engine, Clock]
+    server: tuple[str, Engine, Clock], board: Any, pages: Pages
 ) -> None:
     _, _, clock = server
     warning = board.locator(".stale-warning")
@@ -196,14 +169,15 @@ def test_a_failing_refresh_shows_since_when_the_board_is_stale(
 
     clock.broken = False
     warning.wait_for(state="hidden", timeout=WAIT_MS)
+    assert pages.errors() == {}
 
 
 def test_an_event_on_the_bus_refreshes_the_board_at_once(
-    browser: Any, server: tuple[str, Engine, Clock], monkeypatch: pytest.MonkeyPatch
+    server: tuple[str, Engine, Clock], pages: Pages, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     base, engine, _ = server
     monkeypatch.setattr("agent_console.wallboard.http.REFRESH_SECONDS", 600)  # no poll soon
-    context, tab, errors = _open_board(browser, base)
+    tab = _open_board(pages, base)
     waiting = '[data-queue="repair"] [data-q="waiting"]'
     tab.wait_for_timeout(500)  # the page's EventSource connects
     with Session(engine) as s:
@@ -215,16 +189,15 @@ def test_an_event_on_the_bus_refreshes_the_board_at_once(
     tab.wait_for_function(
         "s => document.querySelector(s).textContent.trim() === '1'", arg=waiting, timeout=WAIT_MS
     )
-    context.close()
-    assert not errors
+    assert pages.errors() == {}
 
 
 def test_a_resident_calling_from_the_simulator_shows_on_the_board_until_they_hang_up(
-    browser: Any, live: tuple[str, Engine]
+    live: tuple[str, Engine], pages: Pages
 ) -> None:
     base, _ = live
-    context, board, errors = _open_board(browser, base)
-    phone = context.new_page()
+    board = _open_board(pages, base)
+    phone = pages.watch("phone", board.context.new_page())
     phone.goto("/simulator/")
     phone.get_by_role("button", name="王建国").click()
     phone.locator("#call").click()
@@ -240,5 +213,4 @@ def test_a_resident_calling_from_the_simulator_shows_on_the_board_until_they_han
     phone.locator("#hangup").click()
     board.wait_for_function(shown, arg=[waiting, "0"], timeout=WAIT_MS)
     board.wait_for_function(shown, arg=['[data-field="today.abandoned"]', "1"], timeout=WAIT_MS)
-    context.close()
-    assert not errors
+    assert pages.errors() == {}

@@ -1,36 +1,27 @@
 """work_orders.js in Chromium: countdowns tick, turn overdue, and the form follows the category.
 
 The script is loaded into a small page of its own (no server): the pages' markup is
-tested in the other files; here only what the browser does with it.
+tested in the other files; here only what the browser does with it. A failure keeps the
+page's screenshot, HTML and console log (tests/browser.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.simulator.test_browser import CHROMIUM, CHROMIUM_ARGS, _unavailable
+from tests.browser import Pages
 
 pytestmark = pytest.mark.browser
 SCRIPT = Path(__file__).resolve().parents[3] / "agent_console" / "static" / "work_orders.js"
 
 
-@pytest.fixture(scope="module")
-def page() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium.new_page()
-        chromium.close()
+@pytest.fixture
+def page(pages: Pages) -> Any:
+    return pages.open("script")
 
 
 def iso(when: dt.datetime) -> str:
@@ -59,6 +50,23 @@ def test_countdowns_tick_and_turn_overdue_with_their_row(page: Any) -> None:
     assert page.text_content("#soon .countdown").startswith("已超时 00:00:0")
     assert "overdue" in page.get_attribute("#soon .countdown", "class")
     assert "overdue" not in (page.get_attribute("#later", "class") or "")
+
+
+def test_a_clock_inside_the_card_marks_its_own_line_not_the_card(page: Any) -> None:
+    # The detail page: the running deadline's clock in the card, a major complaint's clear
+    # answer on a line of its own within it (templates/work_orders/show.html).
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    page.set_content(
+        f"""<html><body><div class="card sla" data-sla-row id="card">
+        <span class="countdown" id="resolve" data-due="{iso(now + dt.timedelta(days=8))}">x</span>
+        <p class="answer-due" data-sla-row id="answer"><span class="countdown"
+          data-due="{iso(now - dt.timedelta(hours=1))}" data-overdue="Overdue">x</span></p>
+        </div></body></html>"""
+    )
+    page.add_script_tag(content=SCRIPT.read_text())
+    assert "overdue" in (page.get_attribute("#answer", "class") or "")
+    assert page.text_content("#answer .countdown").startswith("Overdue 01:00:0")
+    assert "overdue" not in (page.get_attribute("#card", "class") or "")
 
 
 def test_the_form_shows_the_chosen_categorys_parts_only(page: Any) -> None:
