@@ -27,6 +27,12 @@ WITHHELD = frozenset(
     }
 )
 _DIGITS = re.compile(r"\d")
+# The caller IDs most calls bring: a mainland mobile in E.164 (Twilio's From) or
+# national form (Asterisk's CALLERID(num)). Their E.164 form is known without
+# parsing, which costs as much as the caller's lookup; phonenumbers gives the same
+# (tests/test_phones.py checks it).
+_CN_MOBILE_E164 = re.compile(r"\+861[3-9]\d{9}")
+_CN_MOBILE_NATIONAL = re.compile(r"1[3-9]\d{9}")
 
 
 class InvalidPhoneNumber(ValueError):
@@ -44,6 +50,11 @@ def to_e164(raw: str | None, region: str = "CN", *, strict: bool = False) -> str
     :raises InvalidPhoneNumber: for text that is neither withheld nor a possible number.
     """
     text = (raw or "").strip()
+    if not strict:
+        if _CN_MOBILE_E164.fullmatch(text):
+            return text
+        if region.upper() == "CN" and _CN_MOBILE_NATIONAL.fullmatch(text):
+            return "+86" + text
     if text.lower() in WITHHELD or text.replace(" ", "") in WITHHELD:
         return None
     if not _DIGITS.search(text):

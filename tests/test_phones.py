@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.phones import InvalidPhoneNumber, caller_e164, mask, to_e164
 
@@ -75,3 +78,22 @@ def test_strict_refuses_numbers_outside_the_numbering_plan() -> None:
     assert to_e164("139123456789") == "+86139123456789"  # a possible length for a caller ID
     with pytest.raises(InvalidPhoneNumber, match="numbering plan"):
         to_e164("139123456789", strict=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(second=st.integers(3, 9), rest=st.integers(0, 10**9 - 1), e164_form=st.booleans())
+def test_mainland_mobile_caller_ids_read_as_phonenumbers_reads_them(
+    second: int, rest: int, e164_form: bool
+) -> None:
+    """The fast path for the commonest caller IDs gives what a full parse gives."""
+    national = f"1{second}{rest:09d}"
+    raw = f"+86{national}" if e164_form else national
+    parsed = phonenumbers.parse(raw, "CN")
+    expected = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    assert phonenumbers.is_possible_number(parsed)
+    assert to_e164(raw) == caller_e164(raw) == expected
+
+
+def test_a_national_mobile_form_abroad_is_parsed_for_its_region() -> None:
+    """Eleven digits starting with 1 are a mainland mobile only where the region is CN."""
+    assert to_e164("13812345678", "US") == "+13812345678"

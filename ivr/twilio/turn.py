@@ -31,6 +31,7 @@ from ivr.twilio.store import StoredCall, pack, unpack
 from ivr.twilio.webhook import Form, count, flow_event, usable_sid
 from models import HotlineNumber
 from models.db import Prepared
+from models.lookup import cached_e164
 from models.phones import caller_e164
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ class Turn:
         self.recorder.start(
             write_now=False,  # written with the flow state when the answer leaves
             caller_number=caller[:40],
-            caller_e164=caller_e164(caller, self.calls.settings.region),
+            caller_e164=cached_e164(caller, self.calls.settings.region),  # parsed by the lookup
             dialled_number=dialled[:40],
             community_id=community_id,
             started_at=now.isoformat(),
