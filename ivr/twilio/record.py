@@ -152,7 +152,7 @@ class WebhookRecord:
             return
         try:
             engine = self._engine()
-            with writers_lock(engine), engine.begin() as conn:
+            with engine.connect() as conn, writers_lock(engine), conn.begin():  # checkout unlocked
                 call_id = write(conn, self._ids(), self.call_id, self._pending)
         except IntegrityError as exc:
             if self.new_call and self.call_id is None:
