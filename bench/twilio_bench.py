@@ -19,9 +19,9 @@ Usage::
 
 The servers can also be started by hand (the benchmark sets the variables)::
 
-    BENCH_TWILIO_DATABASE_URL=sqlite:////tmp/x/bench.db BENCH_TWILIO_DATA_DIR=/tmp/x \\
-        .venv/bin/gunicorn --workers 2 'bench.twilio_bench:app_factory()'
-    .venv/bin/gunicorn --workers 2 'bench.twilio_bench:baseline_factory()'
+    export BENCH_TWILIO_DATABASE_URL=sqlite:////tmp/x/bench.db BENCH_TWILIO_DATA_DIR=/tmp/x
+    .venv/bin/gunicorn -c deploy/gunicorn.conf.py -w 2 'bench.twilio_bench:app_factory()'
+    .venv/bin/gunicorn -c deploy/gunicorn.conf.py -w 2 'bench.twilio_bench:baseline_factory()'
 
 The last line of output is one JSON object with every figure.
 """
@@ -275,6 +275,8 @@ class Server:
         self.log = log
         command = [
             str(Path(sys.executable).with_name("gunicorn")),
+            "--config",  # the project's own settings, for both apps alike
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
             "--chdir",
             str(ROOT),
             "--bind",

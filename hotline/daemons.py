@@ -18,6 +18,7 @@ from audio.speech import SpeechService
 from hotline.bus import EventBus, make_bus
 from hotline.config import Config
 from hotline.exceptions import ConfigError
+from hotline.process import settle
 from ivr.agi.server import FastAGIServer
 from ivr.agi.service import build_server, spool_dir, start_spool_replayer, start_workers
 from ivr.agi.workers import WorkerPool
@@ -178,7 +179,11 @@ class Daemons:
         return self.dialer
 
     def wait(self) -> None:
-        """Block until interrupted (Ctrl-C or SIGTERM turned into KeyboardInterrupt)."""
+        """Block until interrupted (Ctrl-C or SIGTERM turned into KeyboardInterrupt).
+
+        Everything is started by now: the process settles (:func:`hotline.process.settle`).
+        """
+        settle()
         try:
             self._stop.wait()
         except KeyboardInterrupt:

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 
+from hotline.process import settle
 from ivr.agi.server import FastAGIServer
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ def run_worker(listener: socket.socket, build: BuildServer, parent: int, grace: 
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     _worker_logging()
     server = build(listener)
+    settle()
     thread = threading.Thread(target=server.serve_forever, name="fastagi", daemon=True)
     thread.start()
     while not stop.wait(1.0):
