@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -155,3 +156,13 @@ def pages(browser: Any, request: pytest.FixtureRequest) -> Iterator[Pages]:
         yield opened
     finally:
         opened.finish(request)
+
+
+def log_in(page: Any, login: str, then: str, timeout_ms: float = 10_000) -> None:
+    """Through the login page, as a person would, as a demo agent (password ``<login>-demo``);
+    returns once ``then`` is open."""
+    page.goto(f"/auth/login?next={quote(then, safe='/')}")
+    page.locator("input[name=login]").fill(login)
+    page.locator("input[name=password]").fill(f"{login}-demo")
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(re.escape(then) + "$"), timeout=timeout_ms)

@@ -19,7 +19,7 @@ from hotline.config import Config
 from ivr.dispatch.plugin import install
 from models import Community
 from models.staff import Agent
-from tests.browser import Pages
+from tests.browser import Pages, log_in
 from tests.simulator.test_browser import (  # noqa: F401  (fixtures)
     STATE_TIMEOUT_MS,
     call_as,
@@ -58,10 +58,7 @@ def test_the_desk_pops_the_call_the_agent_answers_and_wraps_up(
     dispatcher = install(app, config).dispatcher
 
     desk = pages.open("desk")  # the simulator's server, like the phone
-    desk.goto("/auth/login?next=/console/desk/")
-    desk.locator("input[name=login]").fill("agent1")
-    desk.locator("input[name=password]").fill("agent1-demo")
-    desk.locator("button[type=submit]").click()
+    log_in(desk, "agent1", "/console/desk/")
     desk.locator("#connection[data-online='1']").wait_for(timeout=STATE_TIMEOUT_MS)
     desk.locator("[data-presence=available]").click()
     desk.locator("#presence-state[data-state=available]").wait_for(timeout=STATE_TIMEOUT_MS)

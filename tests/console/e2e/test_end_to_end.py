@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import Pages
+from tests.browser import Pages, log_in
 from tests.console.e2e.conftest import Centre
 from tests.simulator.test_browser import call_as
 
@@ -41,18 +41,9 @@ def until(condition: Callable[[], bool], timeout: float = WAIT_MS / 1000) -> Non
         time.sleep(0.1)
 
 
-def log_in(page: Any, login: str, then: str) -> None:
-    """Through the login page, as a person would."""
-    page.goto(f"/auth/login?next={then}")
-    page.locator("input[name=login]").fill(login)
-    page.locator("input[name=password]").fill(f"{login}-demo")
-    page.locator("button[type=submit]").click()
-    page.wait_for_url(re.compile(re.escape(then) + "$"), timeout=WAIT_MS)
-
-
 def open_desk(page: Any, login: str) -> None:
     """``login``'s desk, live (its event stream open) and available."""
-    log_in(page, login, "/console/desk/")
+    log_in(page, login, "/console/desk/", WAIT_MS)
     page.locator("#connection[data-online='1']").wait_for(timeout=WAIT_MS)
     page.locator("[data-presence=available]").click()
     page.locator("#presence-state[data-state=available]").wait_for(timeout=WAIT_MS)

@@ -22,7 +22,7 @@ from hotline.config import load_config
 from models import Agent, AgentRole
 from models.db import make_engine
 from tests import factories
-from tests.browser import Pages
+from tests.browser import Pages, log_in
 from tests.console.wallboard.builders import asterisk_call
 
 pytestmark = pytest.mark.browser
@@ -66,11 +66,7 @@ def test_the_charts_draw_and_print_without_the_consoles_controls(
     base_url: str, pages: Pages
 ) -> None:
     page = pages.open("report", base_url=base_url)
-    page.goto("/auth/login")
-    page.fill("input[name=login]", "supervisor1")
-    page.fill("input[name=password]", "supervisor1-demo")
-    page.click("button[type=submit]")
-    page.goto("/console/reports/monthly?month=2026-12")
+    log_in(page, "supervisor1", "/console/reports/monthly?month=2026-12")
 
     trend = page.locator("svg.chart.line").first.bounding_box()
     assert trend is not None and trend["width"] > 300 and trend["height"] > 80

@@ -27,7 +27,7 @@ from hotline.config import load_config
 from models import Agent, AgentRole, Community
 from models.db import make_engine
 from tests import factories
-from tests.browser import Pages
+from tests.browser import Pages, log_in
 from tests.console.wallboard.builders import NOW, at, twilio_call
 from tests.simulator.conftest import build_estate
 
@@ -113,11 +113,7 @@ def live(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Engine]]:
 def _open_board(pages: Pages, base: str) -> Any:
     """A new tab on the wallboard, logged in as the supervisor."""
     tab = pages.open("board", base_url=base)
-    tab.goto("/console/wallboard/")
-    tab.fill("input[name=login]", "supervisor1")
-    tab.fill("input[name=password]", "supervisor1-demo")
-    tab.click("button[type=submit]")
-    tab.wait_for_url("**/console/wallboard/")
+    log_in(tab, "supervisor1", "/console/wallboard/")
     return tab
 
 
