@@ -43,6 +43,9 @@ class PresenceState(enum.StrEnum):
 
 
 BUSY = (PresenceState.OFFERED, PresenceState.ON_CALL)  # states that keep their call_id
+# The reason of a wrap-up the agent chose on the desk (after-call work of their own):
+# it lasts until they end it, where the wrap-up after a call ends with its time.
+CHOSEN_WRAP_UP = "chosen"
 
 
 class CallbackStatus(enum.StrEnum):
@@ -114,7 +117,8 @@ def set_presence(
     *,
     now: dt.datetime | None = None,
 ) -> AgentPresence:
-    """Set ``agent``'s presence (flushed, not committed); a reason only goes with a pause.
+    """Set ``agent``'s presence (flushed, not committed); a reason only goes with a pause,
+    and with a wrap-up only :data:`CHOSEN_WRAP_UP`.
 
     :raises ValueError: an unknown state, or a pause without a reason.
     """
@@ -126,7 +130,10 @@ def set_presence(
         presence = AgentPresence(agent_id=agent.id)
         session.add(presence)
     presence.state = state
-    presence.reason = reason.strip()[:100] if state is PresenceState.PAUSED and reason else None
+    kept = state is PresenceState.PAUSED or (
+        state is PresenceState.WRAP_UP and reason == CHOSEN_WRAP_UP
+    )
+    presence.reason = reason.strip()[:100] if kept and reason else None
     presence.since = now or utcnow()
     if state not in BUSY:
         presence.call_id = presence.callback_id = None

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from ivr.dispatch.sweep import wrap_up_ends
 from models import AgentPresence, Call, CallbackRequest, CallEvent, PresenceState
-from models.presence import BUSY, release, set_presence, undisposed_call
+from models.presence import BUSY, CHOSEN_WRAP_UP, release, set_presence, undisposed_call
 from models.staff import Agent
 
 from .exceptions import CallerGone, NotOffered, PresenceRefused, WrapUpRefused
@@ -50,7 +50,12 @@ PAUSE_REASONS: dict[str, Any] = {
     "training": lazy_gettext("Training"),
     "other": lazy_gettext("Other"),
 }
-SETTABLE = (PresenceState.AVAILABLE, PresenceState.PAUSED, PresenceState.OFFLINE)
+SETTABLE = (
+    PresenceState.AVAILABLE,
+    PresenceState.PAUSED,
+    PresenceState.WRAP_UP,  # chosen: until the agent ends it
+    PresenceState.OFFLINE,
+)
 NOTES_MAX = 4000
 
 
@@ -92,9 +97,15 @@ def change_presence(
     if wanted is PresenceState.AVAILABLE:
         if undisposed_call(session, agent.id) is not None:
             raise PresenceRefused(_("Wrap up your last call first."))
-        if current is not None and current.state is PresenceState.WRAP_UP:
+        if (
+            current is not None
+            and current.state is PresenceState.WRAP_UP
+            and current.reason != CHOSEN_WRAP_UP
+        ):
             if now < wrap_up_ends(session, current, wrap_up_for):
                 raise PresenceRefused(_("Your wrap-up time is not over yet."))
+    if wanted is PresenceState.WRAP_UP:
+        reason = CHOSEN_WRAP_UP
     try:
         return set_presence(session, agent, wanted, reason, now=now)
     except ValueError:

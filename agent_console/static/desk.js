@@ -56,7 +56,8 @@
     const label = $("presence-state");
     label.dataset.state = presence.state;
     label.textContent = texts[presence.state] || presence.state;
-    $("presence-reason").textContent = presence.reason ? `(${presence.reason})` : "";
+    const paused = presence.state === "paused" && presence.reason;
+    $("presence-reason").textContent = paused ? `(${presence.reason})` : "";
     document.querySelectorAll("[data-presence]").forEach((button) => {
       button.setAttribute("aria-pressed", String(button.dataset.presence === presence.state));
     });

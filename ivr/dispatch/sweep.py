@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ivr.twilio.turn import PROVIDER, stored_call
 from models import AgentPresence, Call, CallEvent, PresenceState
-from models.presence import undisposed_call
+from models.presence import CHOSEN_WRAP_UP, undisposed_call
 
 REACHED_CONNECT = "redirected"  # the stored call's left_queue once /dispatch/connect ran
 
@@ -111,6 +111,8 @@ def _wrap_up_over(
     now: dt.datetime,
     wrap_up_for: Callable[[str | None], int],
 ) -> str | None:
+    if presence.reason == CHOSEN_WRAP_UP:
+        return None  # the agent ends it
     if undisposed_call(session, presence.agent_id) is not None:
         return None  # no next call before the last one has its wrap-up
     if now < wrap_up_ends(session, presence, wrap_up_for):

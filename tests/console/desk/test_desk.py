@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from agent_console.simulator.calls import SimulatedCalls
 from hotline.config import Config
+from ivr.dispatch.sweep import sweep
 from models import AgentPresence, Call, CallEvent, PresenceState, utcnow
-from models.presence import reserve
+from models.presence import available_agents, reserve
 from tests.console.desk.conftest import WANG, agent_id, answered, logged_in, put, token
 
 ROUTES = [
@@ -64,7 +65,7 @@ def test_the_desk_page_is_in_the_navigation_and_shows_presence_buttons(
     home = client.get("/console/").get_data(as_text=True)
     assert 'href="/console/desk/"' in home
     page = client.get("/console/desk/").get_data(as_text=True)
-    for state in ("available", "paused", "offline"):
+    for state in ("available", "paused", "wrap_up", "offline"):
         assert f'data-presence="{state}"' in page
     assert 'id="pop"' in page and 'form id="wrap-up"' in page
 
@@ -109,9 +110,43 @@ def test_presence_available_paused_with_reason_and_offline(
     assert presence_of(engine, "agent1").reason == "meal: 午饭"
     offline = client.post("/console/desk/presence", json={"state": "offline"}, headers=headers)
     assert offline.json["presence"]["state"] == "offline"
-    for wrong in ("wrap_up", "offered", "on_call", "asleep"):
+    for wrong in ("offered", "on_call", "asleep"):
         response = client.post("/console/desk/presence", json={"state": wrong}, headers=headers)
         assert response.status_code == 409, wrong
+
+
+def test_a_chosen_wrap_up_lasts_until_the_agent_ends_it(
+    config: Config,
+    make_app: Callable[[Config], Flask],
+    engine: Engine,
+    make_call: Callable[..., int],
+) -> None:
+    """After-call work of the agent's own: no call is offered, the sweep that ends a
+    call's wrap-up leaves it, and Available ends it at once (no queue's wrap-up time)."""
+    app = make_app(dataclasses.replace(config, wrap_up_seconds="repair=600,600"))
+    client = app.test_client()
+    call = make_call(WANG, queue="repair")
+    answered(engine, "agent1", call, wrapped=True)
+    logged_in(client, "agent1")
+    headers = token(client)
+    assert client.post("/console/desk/presence", json={"state": "available"}, headers=headers).json
+    chosen = client.post("/console/desk/presence", json={"state": "wrap_up"}, headers=headers)
+    assert chosen.status_code == 200
+    assert chosen.json["presence"]["state"] == "wrap_up"
+    me = agent_id(engine, "agent1")
+    with Session(engine) as session:
+        assert me not in [a.id for a in available_agents(session)]
+        freed = sweep(
+            session,
+            utcnow() + dt.timedelta(hours=3),
+            offer_timeout=dt.timedelta(seconds=20),
+            wrap_up_for=lambda queue: 600,
+        )
+        assert me not in [f.agent_id for f in freed]
+        session.commit()
+    assert presence_of(engine, "agent1").state is PresenceState.WRAP_UP
+    back = client.post("/console/desk/presence", json={"state": "available"}, headers=headers)
+    assert back.status_code == 200 and back.json["presence"]["state"] == "available"
 
 
 def test_no_presence_change_while_offered_or_on_a_call(
