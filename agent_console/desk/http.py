@@ -110,6 +110,7 @@ def index() -> str:
         codes=services.WRAP_UP_CODES,
         reasons=services.PAUSE_REASONS,
         shown=shown_number,
+        server_now=utcnow().isoformat(timespec="seconds"),  # countdowns despite a wrong clock
     )
 
 

@@ -102,8 +102,12 @@
   }
 
   // ---- countdowns: SLA deadlines and the wrap-up time --------------------------------------
+  // The page's <meta name="server-now"> corrects for a browser clock that is wrong.
+  const serverNow = Date.parse(document.querySelector('meta[name="server-now"]')?.content || "");
+  const skew = Number.isNaN(serverNow) ? 0 : serverNow - Date.now();
+
   function remaining(iso) {
-    return Math.round((Date.parse(iso) - Date.now()) / 1000);
+    return Math.round((Date.parse(iso) - (Date.now() + skew)) / 1000);
   }
 
   function clock(seconds) {

@@ -68,6 +68,9 @@ def test_the_desk_page_is_in_the_navigation_and_shows_presence_buttons(
     for state in ("available", "paused", "wrap_up", "offline"):
         assert f'data-presence="{state}"' in page
     assert 'id="pop"' in page and 'form id="wrap-up"' in page
+    # The server's time, from which desk.js counts deadlines down whatever the PC's clock says.
+    server_now = page.split('<meta name="server-now" content="', 1)[1].split('"', 1)[0]
+    assert abs(dt.datetime.fromisoformat(server_now) - utcnow()) < dt.timedelta(minutes=1)
 
 
 @pytest.mark.parametrize(
