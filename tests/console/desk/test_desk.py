@@ -132,7 +132,8 @@ def test_a_chosen_wrap_up_lasts_until_the_agent_ends_it(
     answered(engine, "agent1", call, wrapped=True)
     logged_in(client, "agent1")
     headers = token(client)
-    assert client.post("/console/desk/presence", json={"state": "available"}, headers=headers).json
+    ready = client.post("/console/desk/presence", json={"state": "available"}, headers=headers)
+    assert ready.json["presence"]["state"] == "available"
     chosen = client.post("/console/desk/presence", json={"state": "wrap_up"}, headers=headers)
     assert chosen.status_code == 200
     assert chosen.json["presence"]["state"] == "wrap_up"
