@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from hotline.config import Config
 from ivr.journal import JOURNAL, Journal, pending_calls
 from models import Call, CallEvent, Direction, utcnow
-from models.db import Prepared, writers_lock
+from models.db import Prepared, write_transaction, writers_lock
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class CallRecorder:
         engine = _engine_of(self._sessions)
         if engine is not None and (self.call_id is not None or self._pending[0]["op"] == "start"):
             # The common case, without a Session: its set-up costs more than the writes.
-            with engine.connect() as conn, writers_lock(engine), conn.begin():  # checkout unlocked
+            with write_transaction(engine) as conn:
                 return _write(conn, self._ids_only, self.call_id, self._pending)
         with self._sessions() as session, writers_lock(session.get_bind().engine):
             call_id = _write(session.connection(), self._ids_only, self.call_id, self._pending)

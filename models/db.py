@@ -65,6 +65,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
     if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # The connection checked in last goes out first: SQLite empties a connection's
+        # page cache when another one has committed since, so reusing the one that
+        # wrote last finds its pages still there (QueuePool hands them out in turn).
+        kwargs.setdefault("pool_use_lifo", True)
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ArgumentError) as exc:
@@ -100,10 +104,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if options.get("isolation_level") != "AUTOCOMMIT" and not options.get(READS_ONLY):
             # On the driver's connection: a statement through SQLAlchemy's execution
             # layer would cost as much as the transaction's own work.
-            try:
-                conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise DBAPIError.instance("BEGIN IMMEDIATE", None, exc, sqlite3.Error) from exc
+            _driver_sql(conn.connection.driver_connection, "BEGIN IMMEDIATE")
 
 
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Pool, threading.Lock] = weakref.WeakKeyDictionary()
@@ -148,6 +149,44 @@ def writers_lock(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine, held: Connection | None = None) -> Iterator[Connection]:
+    """One short write transaction on ``engine``, queued behind other writers
+    (:func:`writers_lock`); committed at the end, rolled back on any exception.
+
+    ``held``: a connection the caller already holds from :func:`reading`. On SQLite
+    the transaction runs on it (``BEGIN IMMEDIATE`` … ``COMMIT`` on its driver
+    connection) rather than on a second checkout: a webhook then reads and writes
+    on one connection, and that connection keeps its page cache, which SQLite
+    empties whenever another connection has committed since its last read. Other
+    databases (where ``held`` reads in autocommit), or none held: a connection of
+    its own.
+    """
+    if held is None or held.dialect.name != "sqlite" or held.closed:
+        with engine.connect() as conn, writers_lock(engine), conn.begin():  # checkout unlocked
+            yield conn
+        return
+    driver = held.connection.driver_connection
+    with writers_lock(engine):
+        _driver_sql(driver, "BEGIN IMMEDIATE")
+        try:
+            yield held
+            _driver_sql(driver, "COMMIT")
+        except BaseException:
+            if driver.in_transaction:  # type: ignore[union-attr]
+                with contextlib.suppress(sqlite3.Error):  # the first error is the one to tell
+                    driver.rollback()  # type: ignore[union-attr]
+            raise
+
+
+def _driver_sql(driver: Any, statement: str) -> None:
+    """``statement`` on a SQLite driver connection; its error as SQLAlchemy's."""
+    try:
+        driver.execute(statement)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
 
 def _lock_file(engine: Engine) -> int | None:

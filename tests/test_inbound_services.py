@@ -293,6 +293,46 @@ def test_prepared_statements_convert_values_as_core_does(engine: Engine) -> None
             )
 
 
+def test_a_write_transaction_runs_on_the_connection_held_for_reading(engine: Engine) -> None:
+    """models.db.write_transaction: on SQLite, on the connection a webhook reads with (one
+    checkout, its page cache kept); elsewhere on its own. Committed, or rolled back whole."""
+    from sqlalchemy import func, insert
+    from sqlalchemy.exc import IntegrityError
+
+    from models.db import Prepared, reading, write_transaction
+
+    calls_t = Call.__table__
+    new_call = Prepared(insert(calls_t))
+    sids = Prepared(select(calls_t.c.provider_call_id).order_by(calls_t.c.id))
+    started = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+
+    def row(sid: str) -> dict[str, object]:
+        return {"provider": "twilio", "provider_call_id": sid, "started_at": started}
+
+    def written() -> int:
+        with Session(engine) as s:  # another connection: only what was committed
+            return s.scalar(select(func.count()).select_from(calls_t)) or 0
+
+    with reading(engine).connect() as held:
+        with write_transaction(engine, held) as conn:
+            assert (conn is held) is (engine.dialect.name == "sqlite")
+            new_call.execute(conn, row("CA1") | {"direction": Direction.INBOUND})
+        assert written() == 1
+        with pytest.raises(RuntimeError), write_transaction(engine, held) as conn:
+            new_call.execute(conn, row("CA2") | {"direction": Direction.INBOUND})
+            raise RuntimeError("the webhook failed after its first write")
+        with pytest.raises(IntegrityError), write_transaction(engine, held) as conn:
+            new_call.execute(conn, row("CA3") | {"direction": Direction.INBOUND})
+            new_call.execute(conn, row("CA1") | {"direction": Direction.INBOUND})  # twice
+        assert written() == 1  # neither CA2 nor CA3
+        assert sids.execute(held) == [("CA1",)]  # the held connection reads on, no transaction
+        if engine.dialect.name == "sqlite":
+            assert not held.connection.driver_connection.in_transaction  # type: ignore[union-attr]
+    with write_transaction(engine) as conn:  # none held: a connection of its own
+        new_call.execute(conn, row("CA4") | {"direction": Direction.INBOUND})
+    assert written() == 2
+
+
 def test_wal_is_checkpointed_by_a_thread_not_by_commits(tmp_path: Path) -> None:
     import time
 

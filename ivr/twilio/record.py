@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from models import Call, CallEvent, Direction, utcnow
-from models.db import Prepared, writers_lock
+from models.db import Prepared, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,9 @@ class WebhookRecord:
         self.spooled = False
         self._pending: list[dict[str, Any]] = []
         self._spool_file: Path | None = None
+        # The connection the webhook reads with, while it holds one: written on too
+        # (models.db.write_transaction).
+        self.held: Connection | None = None
 
     def start(self, *, write_now: bool = True, **fields: Any) -> int | None:
         """A new Call row with ``fields``; written now unless ``write_now`` is false."""
@@ -151,8 +154,7 @@ class WebhookRecord:
         if self.spooled or not self._pending:
             return
         try:
-            engine = self._engine()
-            with engine.connect() as conn, writers_lock(engine), conn.begin():  # checkout unlocked
+            with write_transaction(self._engine(), self.held) as conn:
                 call_id = write(conn, self._ids(), self.call_id, self._pending)
         except IntegrityError as exc:
             if self.new_call and self.call_id is None:

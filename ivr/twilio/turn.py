@@ -89,9 +89,9 @@ class Turn:
     @contextlib.contextmanager
     def reading(self) -> Iterator[Connection]:
         """The webhook's connection to read with (no transaction): opened at its first
-        read, kept to its end."""
+        read, kept to its end; its record is written on it too."""
         if self._reader is None:
-            self._reader = self.calls.reader().connect()
+            self._reader = self.recorder.held = self.calls.reader().connect()
         try:
             yield self._reader
         except BaseException:
@@ -102,6 +102,7 @@ class Turn:
         """Give back what the webhook read with."""
         if self._reader is not None:
             reader, self._reader = self._reader, None
+            self.recorder.held = None
             reader.close()
 
     def finish(self) -> None:

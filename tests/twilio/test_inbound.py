@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, func, select
+from flask import Flask
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from models import Call, Category, Community, create_work_order
@@ -267,6 +268,23 @@ def test_given_a_step_posted_twice_then_the_flow_moves_once_and_the_answer_is_re
     second = twilio.post(action, params).get_data(as_text=True)
     assert first == second and "对不起，您的输入有误。" in first
     assert kinds(engine, phone.sid).count("ivr.step") == 1
+
+
+def test_each_flow_webhook_reads_and_writes_on_one_connection(
+    twilio: Twilio, app: Flask, engine: Engine, estate: dict[str, int]
+) -> None:
+    """On SQLite a webhook checks its one connection out once, and writes its record on
+    it (models.db.write_transaction); PostgreSQL reads in autocommit, so writes on a
+    second one."""
+    checkouts: list[object] = []
+    pool = app.extensions["hotline.engine"].pool
+    event.listen(pool, "checkout", lambda dbapi, record, proxy: checkouts.append(dbapi))
+    phone = twilio.call(KNOWN)
+    on_voice = len(checkouts)
+    phone.press("2")
+    assert phone.enqueued == "repair" and call_row(engine, phone.sid).queue == "repair"
+    per_webhook = 1 if engine.dialect.name == "sqlite" else 2
+    assert (on_voice, len(checkouts)) == (per_webhook, 2 * per_webhook)
 
 
 def test_wait_url_says_position_and_expected_wait_then_plays_hold_music(
