@@ -15,7 +15,8 @@ from typing import Any
 
 
 def post_worker_init(worker: Any) -> None:
-    """The worker has loaded the app: keep the collector off it (hotline.process.settle)."""
-    from hotline.process import settle
+    """The worker has loaded the app: it serves until the worker ends (hotline.process.serving:
+    the WAL checkpointed by a thread, the collector kept off what start-up made)."""
+    from hotline.process import serving
 
-    settle()
+    serving(getattr(worker, "wsgi", None))

@@ -293,7 +293,7 @@ def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> No
 
     from agent_console import create_app
     from hotline.daemons import Daemons
-    from hotline.process import settle
+    from hotline.process import serving
     from models.demo import build_demo, has_data
 
     _daemon_logging()
@@ -321,7 +321,7 @@ def serve(obj: Context, host: str | None, port: int | None, no_demo: bool) -> No
             f"Hotline on http://{host}:{port}/ (FastAGI on port {agi_server.port}; "
             f"database {where})\nTry a call: http://{host}:{port}/simulator/"
         )
-        settle()
+        serving(app)
         try:
             run_simple(host, port, app, threaded=True, use_reloader=False)
         except KeyboardInterrupt:

@@ -361,18 +361,35 @@ class _Form:
 
 _CHECKPOINTED: weakref.WeakSet[Engine] = weakref.WeakSet()
 CHECKPOINT_INTERVAL_S = 1.0
+WAL_RESTART_FRAMES = 1000  # SQLite's own wal_autocheckpoint
 
 
-def checkpoint_in_background(engine: Engine, interval: float = CHECKPOINT_INTERVAL_S) -> None:
+def checkpoint_in_background(
+    engine: Engine,
+    interval: float = CHECKPOINT_INTERVAL_S,
+    restart_frames: int = WAL_RESTART_FRAMES,
+) -> None:
     """SQLite: WAL checkpoints by a thread of this process, not by whichever writer commits.
 
     By default the commit that takes the WAL past 1,000 pages also copies them to
     the database and syncs it to disk, while it still holds the writers' lock
     (:func:`writers_lock`): every writer queued behind it waits for a disk sync,
-    tens to hundreds of milliseconds on a busy disk. Here the engine's new
+    tens to hundreds of milliseconds on a busy disk. Here the engine's
     connections do not checkpoint on commit, and a daemon thread runs a PASSIVE
     checkpoint (which waits for no reader or writer) every ``interval`` seconds.
-    Call it before the engine is used; other databases: nothing.
+
+    A WAL is written from its start again only by a writer that finds every
+    frame already copied; under steady writes one always comes after the copy
+    began, and the WAL would grow without end. So once it holds
+    ``restart_frames`` or more, the thread checkpoints again in the writers'
+    lock: only the frames written since its first pass, and then no writer of
+    ours has come after, so the next one starts the WAL over. That second pass
+    still waits for nobody (a reader of an older snapshot only defers the
+    restart to a later round).
+
+    Call it before the engine is used, or at least before it writes (its pool
+    is emptied, so that every connection is made with the setting); other
+    databases: nothing.
     """
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return
@@ -385,13 +402,20 @@ def checkpoint_in_background(engine: Engine, interval: float = CHECKPOINT_INTERV
     def _no_checkpoint_on_commit(dbapi_conn: Any, record: Any) -> None:
         dbapi_conn.execute("PRAGMA wal_autocheckpoint = 0")
 
+    engine.pool.dispose()  # connections made before the listener: closed, made again
+
     def checkpoint() -> None:
         while True:
             time.sleep(interval)
             try:
                 conn = engine.raw_connection()
                 try:
-                    conn.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # type: ignore[union-attr]
+                    driver = conn.driver_connection
+                    passive = "PRAGMA wal_checkpoint(PASSIVE)"
+                    _, frames, _ = driver.execute(passive).fetchone()  # type: ignore[union-attr]
+                    if frames >= restart_frames:
+                        with writers_lock(engine):
+                            driver.execute(passive).fetchall()  # type: ignore[union-attr]
                 finally:
                     conn.close()
             except Exception:  # a busy or vanished database: the next round tries again

@@ -354,3 +354,47 @@ def test_wal_is_checkpointed_by_a_thread_not_by_commits(tmp_path: Path) -> None:
         time.sleep(0.1)
     assert database.stat().st_size >= 300 * 16000  # the pages reached the database file
     engine.dispose()
+
+
+def test_under_steady_writes_the_background_checkpoint_starts_the_wal_over(
+    tmp_path: Path,
+) -> None:
+    """Writers that never pause: the WAL still starts over (its header's checkpoint
+    sequence number moves on) rather than growing with every write."""
+    import struct
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from models.db import checkpoint_in_background, write_transaction
+
+    database = tmp_path / "busy.db"
+    engine = make_engine(f"sqlite:///{database}")
+    checkpoint_in_background(engine, interval=0.1, restart_frames=50)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)"))
+    wal = database.with_name("busy.db-wal")
+
+    def restarts() -> int:
+        with wal.open("rb") as header:
+            return int(struct.unpack(">12xI", header.read(16))[0])  # checkpoint sequence
+
+    first, writes, until = restarts(), [0, 0], time.monotonic() + 2.0
+
+    def write(k: int) -> None:
+        while time.monotonic() < until:
+            with write_transaction(engine) as conn:
+                conn.execute(text("INSERT INTO t (b) VALUES (:b)"), {"b": b"x" * 6000})
+            writes[k] += 1
+
+    writers = [threading.Thread(target=write, args=(k,)) for k in range(2)]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    assert restarts() >= first + 2, f"the WAL never started over in {sum(writes)} writes"
+    assert wal.stat().st_size < sum(writes) * 6000 / 4  # not every write's pages kept
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar() == sum(writes)
+    engine.dispose()

@@ -1,4 +1,5 @@
-"""A started process settles: what start-up made is kept out of the collector's reach."""
+"""A started process settles: what start-up made is kept out of the collector's reach, and
+the web app's SQLite WAL is checkpointed by a thread of the worker."""
 
 from __future__ import annotations
 
@@ -8,21 +9,35 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Run apart: frozen objects are never collected, which a test process must not suffer.
+# Run apart: frozen objects are never collected, and the checkpoint thread lives as long
+# as the process, which a test process must not suffer.
 CHECK = """
-import gc, runpy
+import gc, runpy, sys, types
+from sqlalchemy import text
+from models.db import make_engine
 settings = runpy.run_path("deploy/gunicorn.conf.py")
+engine = make_engine("sqlite:///" + sys.argv[1])
+with engine.connect() as conn:  # a connection made before: it must not checkpoint either
+    conn.execute(text("SELECT 1"))
 before = gc.get_freeze_count()
 kept = [object() for _ in range(10)], {"a": [1]}
-settings["post_worker_init"](None)
-print(before, gc.get_freeze_count())
+app = types.SimpleNamespace(extensions={"hotline.engine": engine})
+settings["post_worker_init"](types.SimpleNamespace(wsgi=app))
+with engine.connect() as conn:
+    every = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+print(before, gc.get_freeze_count(), every)
 """
 
 
-def test_gunicorn_workers_freeze_what_they_loaded() -> None:
+def test_gunicorn_workers_freeze_what_they_loaded_and_checkpoint_apart(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-c", CHECK], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHECK, str(tmp_path / "w.db")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    before, after = (int(n) for n in out.stdout.split())
+    before, after, every = (int(n) for n in out.stdout.split())
     assert before == 0
     assert after > 1000  # the interpreter's and the config's objects, not a handful
+    assert every == 0  # no commit checkpoints: the worker's thread does
