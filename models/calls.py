@@ -22,6 +22,10 @@ class Direction(enum.StrEnum):
     OUTBOUND = "outbound"
 
 
+# The call's columns filled in after it starts, indexed where set (Call.__table_args__).
+SET_LATER = ("resident_id", "unit_id", "agent_id")
+
+
 class Call(Base):
     """One telephone call through the hotline, inbound or outbound."""
 
@@ -29,6 +33,14 @@ class Call(Base):
     __table_args__ = (
         UniqueConstraint("provider", "provider_call_id"),
         Index("ix_calls_started_at", "started_at"),
+        # A call has its resident, unit and agent only once the IVR or an agent knows
+        # them; the rows without are left out, so that writing a new call (none of the
+        # three yet) and then routing it touch three indexes fewer. Every query of
+        # them compares a value (=, IN), which such an index serves.
+        *(
+            Index(f"ix_calls_{column}", column, postgresql_where=known, sqlite_where=known)
+            for column, known in ((c, text(f"{c} IS NOT NULL")) for c in SET_LATER)
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,8 +51,8 @@ class Call(Base):
     caller_e164: Mapped[str | None] = mapped_column(String(20), index=True)
     dialled_number: Mapped[str] = mapped_column(String(40), default="")  # the DNIS
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
-    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     queue: Mapped[str | None] = mapped_column(String(16))
     priority: Mapped[int] = mapped_column(Integer, default=0)
     disposition: Mapped[str | None] = mapped_column(String(32))
@@ -49,7 +61,7 @@ class Call(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None]
     # The agent who answered, and the call's wrap-up (every answered call gets one).
-    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     answered_at: Mapped[dt.datetime | None]
     wrap_up_code: Mapped[str | None] = mapped_column(String(32))
     wrap_up_notes: Mapped[str] = mapped_column(Text, default="")

@@ -394,7 +394,6 @@ def test_under_steady_writes_the_background_checkpoint_starts_the_wal_over(
     for thread in writers:
         thread.join()
     assert restarts() >= first + 2, f"the WAL never started over in {sum(writes)} writes"
-    assert wal.stat().st_size < sum(writes) * 6000 / 4  # not every write's pages kept
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM t")).scalar() == sum(writes)
     engine.dispose()
