@@ -308,12 +308,14 @@ class WebPrompts:
 
     def urls(self, say: Say, community_code: str = "", base_url: str = "") -> list[str] | None:
         """The MP3 URLs that say ``say`` in order, or None when any piece is not built."""
+        built = self.built()
+        if not built:  # nothing built (yet): every prompt is spoken
+            return None
         language = say.language if say.language in TEXTS else ZH
         try:
             names = sequence(say, community_code)
         except AudioError:
             return None
-        built = self.built()
         if not names or any(f"{language}/{name}" not in built for name in names):
             return None
         return web_urls(names, language, base_url)

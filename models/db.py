@@ -127,6 +127,8 @@ def write_lock(engine: Engine) -> AbstractContextManager[object]:
 
 
 _LOCK_FILES: weakref.WeakKeyDictionary[Pool, tuple[int, int]] = weakref.WeakKeyDictionary()
+_PID = [os.getpid()]  # this process's, kept: os.getpid() is a system call each time
+os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
 
 
 @contextlib.contextmanager
@@ -196,7 +198,7 @@ def _lock_file(engine: Engine) -> int | None:
         return None
     if database.startswith("file:"):  # a URI filename: no path we can trust
         return None
-    pid = os.getpid()
+    pid = _PID[0]
     with _WRITE_LOCKS_GUARD:
         known = _LOCK_FILES.get(engine.pool)
         if known is None or known[0] != pid:  # a forked process opens its own

@@ -25,7 +25,7 @@ import logging
 import re
 from collections.abc import Callable
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Request, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -78,14 +78,14 @@ def create_blueprint(
 
 
 def _calls() -> TwilioCalls:
-    calls: TwilioCalls = current_app.extensions[EXTENSION]
+    calls: TwilioCalls = current_app._get_current_object().extensions[EXTENSION]  # type: ignore[attr-defined]
     return calls
 
 
 def only_twilio() -> Response | None:
     """Before every view: a request Twilio did not sign gets a 403 and a warning."""
     try:
-        signature.check(request, _calls().settings)
+        signature.check(signature.unproxied(request), _calls().settings)
     except NotFromTwilio as exc:
         log.warning("rejected a request to %s: %s", request.path, exc)
         return Response("Forbidden: not signed by Twilio\n", 403, mimetype="text/plain")
@@ -93,11 +93,13 @@ def only_twilio() -> Response | None:
 
 
 def voice() -> Response:
-    return _twiml(_calls().incoming(_form(), _links()))
+    calls, asked = _calls(), signature.unproxied(request)
+    return _twiml(calls.incoming(_form(asked), _links(calls, asked)))
 
 
 def step() -> Response:
-    return _twiml(_calls().step(_form(), _query(), _links()))
+    calls, asked = _calls(), signature.unproxied(request)
+    return _twiml(calls.step(_form(asked), _query(asked), _links(calls, asked)))
 
 
 def wait() -> Response:
@@ -250,15 +252,18 @@ def _twiml(xml: str) -> Response:
     return Response(xml, 200, mimetype=TWIML)
 
 
-def _links() -> twiml.Links:
+def _links(calls: TwilioCalls | None = None, asked: Request | None = None) -> twiml.Links:
     """Absolute URLs from the public base URL if configured, else paths from the app's root."""
-    return twiml.Links(base=_calls().settings.public_base_url or request.script_root)
+    base = (calls or _calls()).settings.public_base_url
+    return twiml.Links(base=base or (asked or signature.unproxied(request)).script_root)
 
 
-def _form() -> dict[str, str]:
+def _form(asked: Request | None = None) -> dict[str, str]:
     """The POST parameters, first value of each, without control characters."""
-    return {name: _CONTROL.sub("", value) for name, value in request.form.items()}
+    form = (asked or signature.unproxied(request)).form
+    return {name: _CONTROL.sub("", value) for name, value in form.items()}
 
 
-def _query() -> dict[str, str]:
-    return {name: _CONTROL.sub("", value) for name, value in request.args.items()}
+def _query(asked: Request | None = None) -> dict[str, str]:
+    args = (asked or signature.unproxied(request)).args
+    return {name: _CONTROL.sub("", value) for name, value in args.items()}
