@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.orm import configure_mappers
 
 from hotline.bus import EventBus, make_bus
 from hotline.config import Config, load_config
@@ -32,6 +33,9 @@ def create_app(
     if test_config:
         app.config.from_mapping(test_config)
     engine = make_engine(hotline_config.effective_database_url)
+    # The models' mappings are worked out now, once (a few hundred milliseconds), not
+    # by the first request that touches one: a caller's first webhook, say.
+    configure_mappers()
     app.extensions["hotline.engine"] = engine
     app.extensions["hotline.sessions"] = session_factory(engine)
     app.extensions["hotline.bus"] = bus if bus is not None else make_bus(hotline_config)

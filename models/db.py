@@ -288,22 +288,21 @@ class PreparedList:
         return prepared.execute(conn, {**(params or {}), **dict(zip(names, values, strict=True))})
 
 
-@dataclasses.dataclass(frozen=True)
-class _Fixed:
-    """A value bound in the statement itself (``column == 5``)."""
-
-    value: Any
-
-
 @dataclasses.dataclass
 class _Form:
-    """One compiled form of a :class:`Prepared` statement."""
+    """One compiled form of a :class:`Prepared` statement, for one set of parameter names.
+
+    What does not change from one execution to the next is worked out here: the
+    values written into the statement itself (``column == 5``), already through
+    their bind processors, and which parameters need a processor at all.
+    """
 
     sql: str
     dialect: Dialect
     order: list[str] | None  # positional parameter names; None: named parameters
-    processors: dict[str, Callable[[Any], Any]]
+    fixed: dict[str, Any]  # values bound in the statement, processed
     defaults: dict[str, Any]  # Python-side column defaults: a value, or a callable
+    processors: list[tuple[str, Callable[[Any], Any]]]  # for the given and the defaulted
     results: list[Callable[[Any], Any] | None]
 
     @classmethod
@@ -319,13 +318,24 @@ class _Form:
             default = column.default if column.key not in names else None
             if default is not None:
                 defaults[column.key] = default.arg
+        fixed = {}
         for name, bind in compiled.binds.items():  # values written into the statement
             if name not in names and name not in defaults and not bind.required:
-                defaults[name] = _Fixed(bind.effective_value)
+                value = bind.effective_value
+                fixed[name] = processors[name](value) if name in processors else value
+        varying = [*names, *defaults]
         columns = list(getattr(statement, "selected_columns", ()))
         results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         order = list(compiled.positiontup or ()) if dialect.positional else None
-        return cls(compiled.string, dialect, order, processors, defaults, results)
+        return cls(
+            compiled.string,
+            dialect,
+            order,
+            fixed,
+            defaults,
+            [(name, processors[name]) for name in varying if name in processors],
+            results,
+        )
 
     def run(self, conn: Connection, rows: list[Mapping[str, Any]], *, many: bool) -> list[tuple]:
         args = [self._bind(row) for row in rows]
@@ -349,15 +359,11 @@ class _Form:
         ]
 
     def _bind(self, row: Mapping[str, Any]) -> Any:
-        values = dict(row)
+        values = {**self.fixed, **row}
         for name, default in self.defaults.items():
-            if isinstance(default, _Fixed):
-                values[name] = default.value
-            else:
-                values[name] = default(None) if callable(default) else default
-        for name, processor in self.processors.items():
-            if name in values:
-                values[name] = processor(values[name])
+            values[name] = default(None) if callable(default) else default
+        for name, processor in self.processors:
+            values[name] = processor(values[name])
         return tuple(values[name] for name in self.order) if self.order is not None else values
 
 

@@ -41,3 +41,26 @@ def test_gunicorn_workers_freeze_what_they_loaded_and_checkpoint_apart(tmp_path:
     assert before == 0
     assert after > 1000  # the interpreter's and the config's objects, not a handful
     assert every == 0  # no commit checkpoints: the worker's thread does
+
+
+MAPPED = """
+import sys
+from pathlib import Path
+from agent_console import create_app
+from hotline.config import Config
+from models import Base
+create_app({"TESTING": True}, config=Config(data_dir=Path(sys.argv[1])))
+print(all(mapper.configured for mapper in Base.registry.mappers))
+"""
+
+
+def test_the_app_works_out_its_model_mappings_before_the_first_request(tmp_path: Path) -> None:
+    """Not the first webhook: configuring the mappers takes a tenth of a second or more."""
+    out = subprocess.run(
+        [sys.executable, "-c", MAPPED, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split()[-1] == "True"
