@@ -85,7 +85,7 @@ def _calls() -> TwilioCalls:
 def only_twilio() -> Response | None:
     """Before every view: a request Twilio did not sign gets a 403 and a warning."""
     try:
-        signature.check(signature.unproxied(request), _calls().settings)
+        signature.check(request, _calls().settings)  # it reads the request behind the proxy
     except NotFromTwilio as exc:
         log.warning("rejected a request to %s: %s", request.path, exc)
         return Response("Forbidden: not signed by Twilio\n", 403, mimetype="text/plain")
