@@ -131,6 +131,20 @@ _PID = [os.getpid()]  # this process's, kept: os.getpid() is a system call each 
 os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
 
 
+def in_driver_transaction(driver: Any) -> bool:
+    """Whether a driver connection (sqlite3's, psycopg's) is inside a transaction."""
+    flag = getattr(driver, "in_transaction", None)  # sqlite3
+    if flag is not None:
+        return bool(flag)
+    status = getattr(getattr(driver, "info", None), "transaction_status", None)  # psycopg
+    return status is not None and int(status) != 0  # 0: idle
+
+
+def process_id() -> int:
+    """``os.getpid()``, without its system call (the value is kept, renewed after a fork)."""
+    return _PID[0]
+
+
 @contextlib.contextmanager
 def writers_lock(engine: Engine) -> Iterator[None]:
     """:func:`write_lock`, and on a SQLite file the same across processes.

@@ -16,7 +16,8 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from audio.build import WebPrompts
@@ -28,11 +29,12 @@ from ivr.twilio.settings import TwilioSettings
 from ivr.twilio.turn import PROVIDER, Turn
 from ivr.twilio.webhook import Form, count, usable_sid
 from models import utcnow
-from models.db import reading
+from models.db import in_driver_transaction, process_id, reading
 
 log = logging.getLogger(__name__)
 
 FLOW_WEBHOOKS = frozenset({"voice", "step"})
+IDLE = 4  # reading connections kept between webhooks (one per thread that serves them)
 
 
 @dataclasses.dataclass
@@ -52,6 +54,9 @@ class TwilioCalls:
     )
     _reader: Engine | None = dataclasses.field(default=None, init=False, repr=False)
     _writer: Engine | None = dataclasses.field(default=None, init=False, repr=False)
+    _idle: list[tuple[int, Connection]] = dataclasses.field(
+        default_factory=list, init=False, repr=False
+    )
     prompts: WebPrompts | None = dataclasses.field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -67,7 +72,55 @@ class TwilioCalls:
             with self.read() as session:
                 bound = session.get_bind().engine
             self._reader = reading(bound)
+            # Disposing of the engine closes the connections kept here too. Readers are
+            # usually the writers' engine with options: its events are the engine's.
+            for engine in {bound, self.writer()}:
+                event.listen(engine, "engine_disposed", lambda _: self.close_idle())
         return self._reader
+
+    def borrow(self) -> Connection:
+        """A reading connection (:meth:`reader`) for one webhook; :meth:`give_back` after.
+
+        The one a webhook gave back last, if any: the pool's checkout and checkin
+        (events, reset, bookkeeping) cost more than the lookups of a webhook.
+        """
+        while self._idle:
+            try:
+                pid, conn = self._idle.pop()
+            except IndexError:  # another thread took the last one
+                break
+            if pid == process_id():
+                return conn
+            conn.invalidate()  # made before a fork: the parent's, never used here
+        return self.reader().connect()
+
+    def give_back(self, conn: Connection) -> None:
+        """A connection :meth:`borrow` gave: kept for the next webhook if it is as it was
+        lent (no transaction open, not invalidated), else closed."""
+        if conn.closed:
+            return
+        try:
+            if not conn.invalidated:
+                if conn.in_transaction():  # SQLAlchemy's own, for reads: no BEGIN was sent
+                    conn.rollback()
+                idle = not in_driver_transaction(conn.connection.driver_connection)
+                if idle and len(self._idle) < IDLE:
+                    self._idle.append((process_id(), conn))
+                    return
+        except SQLAlchemyError:
+            log.warning("a reading connection could not be reset; closed", exc_info=True)
+        conn.close()
+
+    def close_idle(self) -> None:
+        """Close the reading connections kept between webhooks (and their driver
+        connections: the pool they came from may be disposed of already)."""
+        while self._idle:
+            try:
+                _, conn = self._idle.pop()
+            except IndexError:
+                break
+            conn.detach()
+            conn.close()
 
     def writer(self) -> Engine:
         """The engine ``sessions`` write with: a webhook's record is written on it directly."""

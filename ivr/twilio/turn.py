@@ -91,7 +91,7 @@ class Turn:
         """The webhook's connection to read with (no transaction): opened at its first
         read, kept to its end; its record is written on it too."""
         if self._reader is None:
-            self._reader = self.recorder.held = self.calls.reader().connect()
+            self._reader = self.recorder.held = self.calls.borrow()
         try:
             yield self._reader
         except BaseException:
@@ -103,7 +103,7 @@ class Turn:
         if self._reader is not None:
             reader, self._reader = self._reader, None
             self.recorder.held = None
-            reader.close()
+            self.calls.give_back(reader)
 
     def finish(self) -> None:
         """Write what the record still holds (a callback's events)."""

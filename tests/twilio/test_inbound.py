@@ -7,6 +7,7 @@ from flask import Flask
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
+from ivr.twilio.http import EXTENSION as TWILIO
 from models import Call, Category, Community, create_work_order
 from tests import factories
 from tests.twilio.conftest import call_row, close_the_centre, events, kinds
@@ -270,12 +271,13 @@ def test_given_a_step_posted_twice_then_the_flow_moves_once_and_the_answer_is_re
     assert kinds(engine, phone.sid).count("ivr.step") == 1
 
 
-def test_each_flow_webhook_reads_and_writes_on_one_connection(
+def test_each_flow_webhook_reads_and_writes_on_one_connection_kept_for_the_next(
     twilio: Twilio, app: Flask, engine: Engine, estate: dict[str, int]
 ) -> None:
-    """On SQLite a webhook checks its one connection out once, and writes its record on
-    it (models.db.write_transaction); PostgreSQL reads in autocommit, so writes on a
-    second one."""
+    """On SQLite a webhook reads on one connection and writes its record on it
+    (models.db.write_transaction); PostgreSQL reads in autocommit, so writes on a
+    second one. The reading connection is not checked back into the pool: the next
+    webhook reads on it."""
     checkouts: list[object] = []
     pool = app.extensions["hotline.engine"].pool
     event.listen(pool, "checkout", lambda dbapi, record, proxy: checkouts.append(dbapi))
@@ -283,8 +285,34 @@ def test_each_flow_webhook_reads_and_writes_on_one_connection(
     on_voice = len(checkouts)
     phone.press("2")
     assert phone.enqueued == "repair" and call_row(engine, phone.sid).queue == "repair"
-    per_webhook = 1 if engine.dialect.name == "sqlite" else 2
-    assert (on_voice, len(checkouts)) == (per_webhook, 2 * per_webhook)
+    if engine.dialect.name == "sqlite":
+        assert (on_voice, len(checkouts)) == (1, 1)
+    else:  # the reading connection once, the writing one per webhook
+        assert (on_voice, len(checkouts)) == (2, 3) and checkouts[1] is checkouts[2]
+
+
+def test_a_reading_connection_left_in_a_transaction_or_broken_is_not_kept(
+    app: Flask, engine: Engine
+) -> None:
+    calls = app.extensions[TWILIO]
+    first = calls.borrow()
+    driver = first.connection.driver_connection
+    first.exec_driver_sql("SELECT 1").all()  # SQLAlchemy's transaction, for reads: rolled back
+    calls.give_back(first)
+    again = calls.borrow()
+    assert again is first and again.connection.driver_connection is driver
+    again.connection.driver_connection.execute("BEGIN")  # a real one, left open
+    calls.give_back(again)
+    assert again.closed
+    broken = calls.borrow()
+    assert broken is not again
+    broken.invalidate()
+    calls.give_back(broken)
+    kept = calls.borrow()
+    assert broken.closed and kept not in (again, broken)
+    calls.give_back(kept)
+    app.extensions["hotline.engine"].dispose()  # closes the connections kept, too
+    assert kept.closed and calls.borrow() is not kept
 
 
 def test_wait_url_says_position_and_expected_wait_then_plays_hold_music(
