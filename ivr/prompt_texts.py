@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Hashable
 from typing import Any
 
 ZH = "zh-CN"
@@ -378,11 +379,33 @@ _CLOCK = re.compile(r"(?P<hour>\d{1,2}):(?P<minute>\d{2})")
 def text(prompt: str, language: str, params: dict[str, Any] | None = None) -> str:
     """The words of ``prompt`` in ``language`` (Mandarin if unknown), ``params`` filled in.
 
+    Remembered: the same few prompts (menus, queue announcements) are asked for on
+    every call, and their words depend on nothing else.
+
     :raises KeyError: for a prompt with no text.
     """
-    language = language if language in TEXTS else ZH
-    template = TEXTS[language][prompt]
-    return _tidy(template.format_map(_spoken(language, params or {})), language)
+    try:  # the values' types too: True and 1 are equal keys but read differently
+        key: Hashable = (
+            (prompt, language, *params.items(), *map(type, params.values()))
+            if params
+            else (prompt, language)
+        )
+        words = _WORDS.get(key)
+    except TypeError:  # a value that cannot be a key (a list): worked out each time
+        key = words = None
+    if words is None:
+        language = language if language in TEXTS else ZH
+        template = TEXTS[language][prompt]
+        words = _tidy(template.format_map(_spoken(language, params or {})), language)
+        if key is not None:
+            if len(_WORDS) >= _WORDS_KEPT:
+                _WORDS.clear()
+            _WORDS[key] = words
+    return words
+
+
+_WORDS: dict[Hashable, str] = {}
+_WORDS_KEPT = 4096
 
 
 def _spoken(language: str, params: dict[str, Any]) -> dict[str, str]:

@@ -133,6 +133,24 @@ def test_an_unknown_language_is_spoken_in_mandarin_and_an_unknown_prompt_is_an_e
         prompt_texts.text("no.such.prompt", ZH)
 
 
+def test_remembered_words_are_the_words_of_those_very_values() -> None:
+    late = {"number": "SH01-2026-7", "status": "open", "overdue": True}
+    one = {**late, "overdue": 1}  # equal to True as a key, but not overdue
+    assert prompt_texts.text("wo.status", EN, late).endswith("overdue.")
+    assert not prompt_texts.text("wo.status", EN, one).endswith("overdue.")
+    assert prompt_texts.text("wo.status", EN, late).endswith("overdue.")  # remembered
+    listed = {"number": ["not", "hashable"]}  # not remembered, still spoken
+    assert prompt_texts.text("wo.status", EN, listed) == prompt_texts.text("wo.status", EN, listed)
+
+
+def test_the_words_remembered_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prompt_texts, "_WORDS_KEPT", 10)
+    words = [prompt_texts.text("queue.position", ZH, {"position": n}) for n in range(1, 40)]
+    assert len(prompt_texts._WORDS) <= 10
+    assert words[0] == prompt_texts.text("queue.position", ZH, {"position": 1})
+    assert words[0] != words[1]
+
+
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_every_step_of_every_scenario_renders_to_valid_twiml(scenario: str) -> None:
     ctx, script = SCENARIOS[scenario]
