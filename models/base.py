@@ -26,6 +26,9 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+NAIVE = "naive datetime given to a UTC column; use models.base.utcnow()"
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timestamp stored in UTC and always read back timezone-aware.
 
@@ -39,9 +42,28 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column; use models.base.utcnow()")
+            raise ValueError(NAIVE)
         value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite, one function writing what :meth:`process_bind_param` and SQLite's
+        DATETIME (``2026-12-02 08:30:00.000000``) would write in two: every call
+        record and event has a timestamp, written while the caller waits."""
+        if dialect.name != "sqlite" or self.impl_instance.dialect_impl(dialect).__dict__.get(
+            "_storage_format"
+        ):  # a storage format of its own: SQLAlchemy's two steps
+            return super().bind_processor(dialect)
+        utc = dt.UTC
+
+        def process(value: dt.datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError(NAIVE)
+            return value.astimezone(utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -10,12 +11,25 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
-from sqlalchemy import Engine, inspect
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    insert,
+    inspect,
+    select,
+)
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import StatementError
 
 import models
 from hotline.cli import cli
 from hotline.config import load_config
 from hotline.exceptions import ConfigError, DatabaseUnavailable
+from models.base import UTCDateTime
 from models.db import check_connection, current_revision, head_revision, make_engine, upgrade
 
 
@@ -145,3 +159,43 @@ def test_calls_are_found_by_resident_unit_or_agent_through_their_partial_index(
             conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # an empty table: usable?
             plan = " ".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + query))
     assert f"ix_calls_{column}" in plan
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        dt.datetime(2026, 12, 2, 8, 30, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 1, 0, 30, 0, 7, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        dt.datetime(999, 1, 1, tzinfo=dt.UTC),
+    ],
+)
+def test_timestamps_on_sqlite_are_written_as_sqlalchemy_writes_them(when: dt.datetime) -> None:
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().bind_processor(dialect)
+    theirs = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
+    assert theirs is not None
+    assert ours(when) == theirs(when.astimezone(dt.UTC).replace(tzinfo=None))
+
+
+def test_timestamps_come_back_in_utc_and_naive_ones_are_refused(engine: Engine) -> None:
+    table = Table(
+        "test_timestamps",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", UTCDateTime),
+    )
+    table.create(engine)
+    try:
+        shanghai = dt.datetime(
+            2026, 12, 2, 16, 30, 0, 250, tzinfo=dt.timezone(dt.timedelta(hours=8))
+        )
+        with engine.begin() as conn:
+            conn.execute(insert(table), [{"at": shanghai}, {"at": None}])
+            with pytest.raises(StatementError, match="naive datetime"):
+                conn.execute(insert(table), {"at": dt.datetime(2026, 12, 2, 8, 30)})
+        with engine.connect() as conn:
+            found = conn.execute(select(table.c.at).order_by(table.c.id)).scalars().all()
+        assert found == [shanghai, None]
+        assert found[0].utcoffset() == dt.timedelta(0)
+    finally:
+        table.drop(engine)
