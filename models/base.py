@@ -7,6 +7,7 @@ import enum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, TypeDecorator
+from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -50,10 +51,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         """On SQLite, one function writing what :meth:`process_bind_param` and SQLite's
         DATETIME (``2026-12-02 08:30:00.000000``) would write in two: every call
         record and event has a timestamp, written while the caller waits."""
-        if dialect.name != "sqlite" or self.impl_instance.dialect_impl(dialect).__dict__.get(
-            "_storage_format"
-        ):  # a storage format of its own: SQLAlchemy's two steps
-            return super().bind_processor(dialect)
+        stored = getattr(self.impl_instance.dialect_impl(dialect), "_storage_format", None)
+        if dialect.name != "sqlite" or stored != SQLITE_DATETIME._storage_format:
+            return super().bind_processor(dialect)  # a storage format of its own
         utc = dt.UTC
 
         def process(value: dt.datetime | None) -> str | None:
