@@ -403,3 +403,14 @@ def test_given_a_status_callback_before_the_incoming_call_then_one_row_and_the_f
     record = call_row(engine, sid)
     assert (record.resident_id, record.queue) == (estate["resident"], "repair")
     assert kinds(engine, sid)[:3] == ["twilio.status", "call.started", "twilio.incoming"]
+
+
+def test_control_characters_in_twilios_parameters_are_taken_out_before_anything_is_kept(
+    twilio: Twilio, engine: Engine, estate: dict[str, int]
+) -> None:
+    """PostgreSQL refuses NUL in text and JSON: a caller name carrying one is kept without."""
+    phone = twilio.call(KNOWN, CallerName="王\x00建国\x07", ForwardedFrom="")
+    phone.press("2")
+    assert phone.enqueued == "repair"
+    incoming = [e for e in events(engine, phone.sid) if e.kind == "twilio.incoming"]
+    assert [e.data["caller_name"] for e in incoming] == ["王建国"]
