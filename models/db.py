@@ -107,26 +107,7 @@ def _configure_sqlite(engine: Engine) -> None:
             _driver_sql(conn.connection.driver_connection, "BEGIN IMMEDIATE")
 
 
-_WRITE_LOCKS: weakref.WeakKeyDictionary[Pool, threading.Lock] = weakref.WeakKeyDictionary()
 _WRITE_LOCKS_GUARD = threading.Lock()
-
-
-def write_lock(engine: Engine) -> AbstractContextManager[object]:
-    """Hold this around a short write transaction that many threads run at once.
-
-    SQLite has one writer at a time; a thread that finds the database locked sleeps
-    in steps of up to 100 ms (its busy handler) before it tries again, so under
-    contention a 1 ms write can wait a tenth of a second. Queuing the threads of
-    this process on a lock instead keeps the wait to the writes ahead of it.
-    Other databases lock rows, not the file: there this is no lock at all.
-    """
-    if engine.dialect.name != "sqlite":
-        return contextlib.nullcontext()
-    with _WRITE_LOCKS_GUARD:
-        return _WRITE_LOCKS.setdefault(engine.pool, threading.Lock())  # shared by its options
-
-
-_LOCK_FILES: weakref.WeakKeyDictionary[Pool, tuple[int, int]] = weakref.WeakKeyDictionary()
 _PID = [os.getpid()]  # this process's, kept: os.getpid() is a system call each time
 os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
 
@@ -145,30 +126,101 @@ def process_id() -> int:
     return _PID[0]
 
 
-@contextlib.contextmanager
-def writers_lock(engine: Engine) -> Iterator[None]:
+@dataclasses.dataclass(eq=False)
+class _Writers:
+    """What queues the writers of one SQLite database, in this process: a lock for its
+    threads, and the descriptor of the lock file the processes share (None: no file)."""
+
+    lock: threading.Lock
+    fd: int | None
+    pid: int
+
+
+_WRITERS: weakref.WeakKeyDictionary[Pool, _Writers] = weakref.WeakKeyDictionary()
+
+
+def _writers(engine: Engine) -> _Writers:
+    """The writers' locks of a SQLite engine (shared by its options, which share its pool);
+    a forked process makes its own."""
+    found = _WRITERS.get(engine.pool)
+    if found is not None and found.pid == _PID[0]:
+        return found
+    with _WRITE_LOCKS_GUARD:
+        found = _WRITERS.get(engine.pool)
+        if found is None or found.pid != _PID[0]:
+            found = _WRITERS[engine.pool] = _Writers(threading.Lock(), _lock_file(engine), _PID[0])
+            if found.fd is not None:
+                weakref.finalize(engine.pool, os.close, found.fd)
+        return found
+
+
+def _lock_file(engine: Engine) -> int | None:
+    """A new descriptor of the database's writers' lock file, or None."""
+    database = engine.url.database
+    if database in (None, "", ":memory:") or database.startswith("file:"):  # no path to trust
+        return None
+    try:
+        return os.open(f"{database}-writers.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None  # SQLite's own locking only
+
+
+def write_lock(engine: Engine) -> AbstractContextManager[object]:
+    """Hold this around a short write transaction that many threads run at once.
+
+    SQLite has one writer at a time; a thread that finds the database locked sleeps
+    in steps of up to 100 ms (its busy handler) before it tries again, so under
+    contention a 1 ms write can wait a tenth of a second. Queuing the threads of
+    this process on a lock instead keeps the wait to the writes ahead of it.
+    Other databases lock rows, not the file: there this is no lock at all.
+    """
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    return _writers(engine).lock
+
+
+class writers_lock:  # named as the function it stands for: ``with writers_lock(engine):``
     """:func:`write_lock`, and on a SQLite file the same across processes.
 
     The threads of this process queue on :func:`write_lock`, then the processes on
     an exclusive ``flock`` of ``<database>-writers.lock``, which the kernel hands
     to the next waiter as soon as it is released: without it, SQLite's busy
     handler makes a waiting writer of another process sleep 1, 2, 5, 10 … ms
-    between tries. Other databases: no lock at all.
+    between tries. Other databases: no lock at all. (A class, not a generator:
+    it is taken on every webhook.)
     """
-    fd = _lock_file(engine)
-    with write_lock(engine):
-        if fd is None:
-            yield
+
+    __slots__ = ("_writers",)
+
+    def __init__(self, engine: Engine) -> None:
+        self._writers = _writers(engine) if engine.dialect.name == "sqlite" else None
+
+    def __enter__(self) -> None:
+        writers = self._writers
+        if writers is None:
             return
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        writers.lock.acquire()
+        if writers.fd is not None:
+            try:
+                fcntl.flock(writers.fd, fcntl.LOCK_EX)
+            except BaseException:
+                writers.lock.release()
+                raise
+
+    def __exit__(self, *exc: object) -> None:
+        writers = self._writers
+        if writers is None:
+            return
         try:
-            yield
+            if writers.fd is not None:
+                fcntl.flock(writers.fd, fcntl.LOCK_UN)
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            writers.lock.release()
 
 
-@contextlib.contextmanager
-def write_transaction(engine: Engine, held: Connection | None = None) -> Iterator[Connection]:
+def write_transaction(
+    engine: Engine, held: Connection | None = None
+) -> AbstractContextManager[Connection]:
     """One short write transaction on ``engine``, queued behind other writers
     (:func:`writers_lock`); committed at the end, rolled back on any exception.
 
@@ -181,20 +233,52 @@ def write_transaction(engine: Engine, held: Connection | None = None) -> Iterato
     its own.
     """
     if held is None or held.dialect.name != "sqlite" or held.closed:
-        with engine.connect() as conn, writers_lock(engine), conn.begin():  # checkout unlocked
-            yield conn
-        return
-    driver = held.connection.driver_connection
-    with writers_lock(engine):
-        _driver_sql(driver, "BEGIN IMMEDIATE")
+        return _own_write_transaction(engine)
+    return _HeldWriteTransaction(held, writers_lock(engine))
+
+
+@contextlib.contextmanager
+def _own_write_transaction(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn, writers_lock(engine), conn.begin():  # checkout unlocked
+        yield conn
+
+
+class _HeldWriteTransaction:
+    """:func:`write_transaction` on a SQLite connection held for reading."""
+
+    __slots__ = ("_held", "_driver", "_lock")
+
+    def __init__(self, held: Connection, lock: writers_lock) -> None:
+        self._held, self._lock = held, lock
+        self._driver = held.connection.driver_connection
+
+    def __enter__(self) -> Connection:
+        self._lock.__enter__()
         try:
-            yield held
-            _driver_sql(driver, "COMMIT")
+            _driver_sql(self._driver, "BEGIN IMMEDIATE")
         except BaseException:
-            if driver.in_transaction:  # type: ignore[union-attr]
-                with contextlib.suppress(sqlite3.Error):  # the first error is the one to tell
-                    driver.rollback()  # type: ignore[union-attr]
+            self._lock.__exit__()
             raise
+        return self._held
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        try:
+            if kind is None:
+                try:
+                    _driver_sql(self._driver, "COMMIT")
+                except BaseException:
+                    self._roll_back()
+                    raise
+            else:
+                self._roll_back()
+        finally:
+            self._lock.__exit__()
+
+    def _roll_back(self) -> None:
+        driver = self._driver
+        if driver.in_transaction:  # type: ignore[union-attr]
+            with contextlib.suppress(sqlite3.Error):  # the first error is the one to tell
+                driver.rollback()  # type: ignore[union-attr]
 
 
 def _driver_sql(driver: Any, statement: str) -> None:
@@ -203,29 +287,6 @@ def _driver_sql(driver: Any, statement: str) -> None:
         driver.execute(statement)
     except sqlite3.Error as exc:
         raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
-
-
-def _lock_file(engine: Engine) -> int | None:
-    """This process's descriptor of the database's writers' lock file, or None."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
-        return None
-    if database.startswith("file:"):  # a URI filename: no path we can trust
-        return None
-    pid = _PID[0]
-    with _WRITE_LOCKS_GUARD:
-        known = _LOCK_FILES.get(engine.pool)
-        if known is None or known[0] != pid:  # a forked process opens its own
-            try:
-                fd = os.open(
-                    f"{database}-writers.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
-                )
-            except OSError:
-                fd = -1  # SQLite's own locking only
-            known = _LOCK_FILES[engine.pool] = (pid, fd)
-            if fd >= 0:
-                weakref.finalize(engine.pool, os.close, fd)
-        return known[1] if known[1] >= 0 else None
 
 
 class Prepared:

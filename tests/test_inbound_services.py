@@ -333,6 +333,39 @@ def test_a_write_transaction_runs_on_the_connection_held_for_reading(engine: Eng
     assert written() == 2
 
 
+def test_writers_of_two_processes_queue_on_the_lock_file_even_after_a_fork(
+    tmp_path: Path,
+) -> None:
+    """models.db.writers_lock: a process forked while this one writes (gunicorn's workers
+    are) opens the lock file and makes its thread lock anew, and waits for the write."""
+    import multiprocessing
+
+    from models.db import writers_lock
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'writers.db'}")
+    fork = multiprocessing.get_context("fork")
+    taken = fork.Event()
+
+    def write_in_child() -> None:
+        with writers_lock(engine):  # the engine as forked: its locks are this process's own
+            taken.set()
+
+    child = fork.Process(target=write_in_child)
+    try:
+        with writers_lock(engine):
+            child.start()
+            assert not taken.wait(0.5)  # queued behind this process's write
+        assert taken.wait(20)
+        child.join(20)
+        assert child.exitcode == 0
+        with writers_lock(engine):  # and this process's own lock was given back
+            pass
+    finally:
+        if child.is_alive():
+            child.kill()
+        engine.dispose()
+
+
 def test_wal_is_checkpointed_by_a_thread_not_by_commits(tmp_path: Path) -> None:
     import time
 
