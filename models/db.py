@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import fcntl
 import functools
+import json
 import logging
 import os
 import sqlite3
@@ -45,6 +46,11 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_CONNECT_TIMEOUT_S = 5
 
 
+# JSON columns as written: compact, and not searched for reference cycles (what is stored
+# is plain data, written on every webhook; a cycle still fails, as a RecursionError).
+_JSON = json.JSONEncoder(check_circular=False, separators=(",", ":"))
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``, with SQLite set up for many threads writing in turn.
 
@@ -69,6 +75,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # page cache when another one has committed since, so reusing the one that
         # wrote last finds its pages still there (QueuePool hands them out in turn).
         kwargs.setdefault("pool_use_lifo", True)
+    kwargs.setdefault("json_serializer", _JSON.encode)
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ArgumentError) as exc:
