@@ -91,8 +91,26 @@ def response() -> Verb:
 
 
 def _attributes(given: dict[str, Any]) -> str:
+    """The attributes as written (remembered: a few sets of them recur on every call)."""
+    try:  # the types too: True and 1 are equal keys but written differently
+        key = (*given.items(), *map(type, given.values()))
+        written = _WRITTEN.get(key)
+    except TypeError:  # a value that cannot be a key
+        return _write_attributes(given)
+    if written is None:
+        if len(_WRITTEN) >= _WRITTEN_KEPT:
+            _WRITTEN.clear()
+        written = _WRITTEN[key] = _write_attributes(given)
+    return written
+
+
+def _write_attributes(given: dict[str, Any]) -> str:
     named = {_name(k): v for k, v in given.items() if v is not None}
     return "".join(f' {name}="{_escape_attribute(_text(named[name]))}"' for name in sorted(named))
+
+
+_WRITTEN: dict[tuple[Any, ...], str] = {}
+_WRITTEN_KEPT = 4096
 
 
 @functools.cache

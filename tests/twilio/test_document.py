@@ -122,3 +122,19 @@ def test_given_a_route_then_an_enqueue_with_its_wait_url() -> None:
     assert (
         twiml.hang_up() == '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup /></Response>'
     )
+
+
+def test_attributes_written_once_are_written_the_same_and_true_is_not_one() -> None:
+    for _ in range(2):  # the second time remembered
+        doc = document.response()
+        doc.gather(num_digits=1, timeout=True).say("hi")
+        assert doc.to_xml() == (
+            '<?xml version="1.0" encoding="UTF-8"?><Response>'
+            '<Gather numDigits="1" timeout="true"><Say>hi</Say></Gather></Response>'
+        )
+        doc = document.response()
+        doc.gather(num_digits=True, timeout=1)
+        assert '<Gather numDigits="true" timeout="1" />' in doc.to_xml()
+    doc = document.response()
+    doc.say("hi", voice=["not", "a", "key"])  # not remembered, still written
+    assert "voice=\"['not', 'a', 'key']\"" in doc.to_xml()
