@@ -275,6 +275,7 @@ class Server:
     def __init__(self, target: str, env: dict[str, str], log: Path, args: argparse.Namespace):
         self.port = free_port()
         self.log = log
+        ready_s = float(getattr(args, "ready_s", 60.0))  # longer under valgrind
         command = [
             str(Path(sys.executable).with_name("gunicorn")),
             "--config",  # the project's own settings, for both apps alike
@@ -292,7 +293,7 @@ class Server:
             "--log-level",
             "warning",
             "--timeout",
-            "60",
+            str(round(ready_s)),
         ]
         if args.worker_class == "gthread":
             command += ["--threads", str(args.threads)]
@@ -301,7 +302,7 @@ class Server:
         self.proc = subprocess.Popen(
             command, env={**os.environ, **env}, stdout=self._log_file, stderr=subprocess.STDOUT
         )
-        self._wait_ready()
+        self._wait_ready(ready_s)
 
     def _wait_ready(self, timeout: float = 60.0) -> None:
         """Until both workers have loaded the app (each answers a GET, 404 or 405)."""

@@ -61,7 +61,8 @@ def count(name: str, url: str, folder: Path, plan, args: argparse.Namespace) -> 
         return popen(command, *rest, **kw)
 
     env = {tb.ENV_DATABASE_URL: url, tb.ENV_DATA_DIR: str(folder)}
-    server_args = argparse.Namespace(worker_class="sync", threads=1)
+    # Under valgrind a worker takes minutes to load the app on a busy machine.
+    server_args = argparse.Namespace(worker_class="sync", threads=1, ready_s=600.0)
     tb.subprocess.Popen = under_valgrind  # type: ignore[attr-defined]
     try:
         server = tb.Server(TARGETS[name], env, folder / f"{name}.log", server_args)
