@@ -294,7 +294,7 @@ class Turn:
     def _render(self, shown: list[flow.Action], seq: int) -> str:
         assert self.state is not None
         carry = pack(self.state) if self.db_out or self.recorder.spooled else ""
-        links = dataclasses.replace(self.links, seq=seq, carry=carry)
+        links = self.links.at_step(seq, carry)
         prompts = self.calls.prompts
         return twiml.render(
             shown,

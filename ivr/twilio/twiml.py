@@ -96,6 +96,12 @@ class Links:
     seq: int = 0
     carry: str = ""
 
+    def at_step(self, seq: int, carry: str = "") -> Links:
+        """These links for step ``seq`` (``dataclasses.replace``, without its cost here)."""
+        if type(self) is not Links:  # a kind with more fields
+            return dataclasses.replace(self, seq=seq, carry=carry)
+        return Links(self.base, seq, carry)
+
     def _url(self, path: str, **query: object) -> str:
         given = tuple(
             (name, str(value)) for name, value in query.items() if value not in (None, "")
