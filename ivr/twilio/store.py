@@ -60,7 +60,8 @@ class StoredCall:
             raise ValueError("not a Twilio call's flow state")
         try:
             fields = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
-            fields["state"] = flow.State.from_dict(data["state"])
+            fields["state"] = state = flow.State.from_dict(data["state"])
+            _read_as(state.call.ctx, data["state"]["call"]["ctx"])
             return cls(**fields)
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"unreadable flow state: {exc!r}") from exc
@@ -81,6 +82,10 @@ def _plain(value: Any) -> Any:
     kind = type(value)
     if kind in _SCALARS:
         return value
+    if kind is flow.CallContext:
+        read = _READ_AS.get(id(value))
+        if read is not None and read[0] is value:
+            return read[1]
     if kind is list:
         return [_plain(item) for item in value]
     if dataclasses.is_dataclass(value):
@@ -93,6 +98,19 @@ def _plain(value: Any) -> Any:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+
+# The plain form each call context was read from (StoredCall.from_dict), by the object
+# read: a call's context never changes (frozen), so the next webhook stores it as it
+# was read rather than working it out again. The object is kept with it (its id is
+# not reused while it lives); a few webhooks' worth.
+_READ_AS: dict[int, tuple[flow.CallContext, Any]] = {}
+_READ_KEPT = 64
+
+
+def _read_as(ctx: flow.CallContext, plain: Any) -> None:
+    if len(_READ_AS) >= _READ_KEPT:
+        _READ_AS.clear()
+    _READ_AS[id(ctx)] = (ctx, plain)
 
 
 _NAMES: dict[type, tuple[str, ...]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from hypothesis import given, settings
@@ -47,3 +48,21 @@ def test_given_a_stored_call_then_it_reads_back_equal() -> None:
     data = json.loads(json.dumps(stored.to_dict()))
     assert data["adapter"] == "twilio" and data["state"] == state.to_dict()
     assert StoredCall.from_dict(data) == stored
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(ctx=st.sampled_from(CONTEXTS), script=st.lists(EVENTS, min_size=1, max_size=6))
+def test_given_a_call_read_back_then_the_next_state_stores_as_the_flows_own(ctx, script) -> None:
+    """The context read with a stored call is written back as it was read, not worked out
+    again: what is stored is still the flow's own dictionary."""
+    steps = drive(ctx, script, lookup=DIRECTORY).steps
+    first, *later = steps
+    data = json.loads(json.dumps(StoredCall(state=first.state).to_dict()))
+    read = StoredCall.from_dict(data).state
+    for step in later:
+        # As the next webhook has it: the flow moved on, keeping the context it was given.
+        call = dataclasses.replace(step.state.call, ctx=read.call.ctx)
+        moved = dataclasses.replace(step.state, call=call)
+        made = state_dict(moved)
+        assert json.dumps(made, sort_keys=True) == json.dumps(moved.to_dict(), sort_keys=True)
+        assert made["call"]["ctx"] is data["state"]["call"]["ctx"]  # not worked out again
