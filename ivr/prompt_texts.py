@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Hashable
 from typing import Any
+
+from hotline.remembered import Remembered
 
 ZH = "zh-CN"
 EN = "en"
@@ -384,28 +385,17 @@ def text(prompt: str, language: str, params: dict[str, Any] | None = None) -> st
 
     :raises KeyError: for a prompt with no text.
     """
-    try:  # the values' types too: True and 1 are equal keys but read differently
-        key: Hashable = (
-            (prompt, language, *params.items(), *map(type, params.values()))
-            if params
-            else (prompt, language)
-        )
-        words = _WORDS.get(key)
-    except TypeError:  # a value that cannot be a key (a list): worked out each time
-        key = words = None
-    if words is None:
-        language = language if language in TEXTS else ZH
-        template = TEXTS[language][prompt]
-        words = _tidy(template.format_map(_spoken(language, params or {})), language)
-        if key is not None:
-            if len(_WORDS) >= _WORDS_KEPT:
-                _WORDS.clear()
-            _WORDS[key] = words
-    return words
+    given = params or {}
+    return _WORDS.get(lambda: _words(prompt, language, given), given, prompt, language)
 
 
-_WORDS: dict[Hashable, str] = {}
-_WORDS_KEPT = 4096
+def _words(prompt: str, language: str, params: dict[str, Any]) -> str:
+    language = language if language in TEXTS else ZH
+    template = TEXTS[language][prompt]
+    return _tidy(template.format_map(_spoken(language, params)), language)
+
+
+_WORDS: Remembered[str] = Remembered()
 
 
 def _spoken(language: str, params: dict[str, Any]) -> dict[str, str]:

@@ -16,6 +16,8 @@ from typing import Any
 
 from twilio.twiml import TwiML, lower_camel
 
+from hotline.remembered import Remembered
+
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
 
@@ -92,16 +94,7 @@ def response() -> Verb:
 
 def _attributes(given: dict[str, Any]) -> str:
     """The attributes as written (remembered: a few sets of them recur on every call)."""
-    try:  # the types too: True and 1 are equal keys but written differently
-        key = (*given.items(), *map(type, given.values()))
-        written = _WRITTEN.get(key)
-    except TypeError:  # a value that cannot be a key
-        return _write_attributes(given)
-    if written is None:
-        if len(_WRITTEN) >= _WRITTEN_KEPT:
-            _WRITTEN.clear()
-        written = _WRITTEN[key] = _write_attributes(given)
-    return written
+    return _WRITTEN.get(lambda: _write_attributes(given), given)
 
 
 def _write_attributes(given: dict[str, Any]) -> str:
@@ -109,8 +102,7 @@ def _write_attributes(given: dict[str, Any]) -> str:
     return "".join(f' {name}="{_escape_attribute(_text(named[name]))}"' for name in sorted(named))
 
 
-_WRITTEN: dict[tuple[Any, ...], str] = {}
-_WRITTEN_KEPT = 4096
+_WRITTEN: Remembered[str] = Remembered()
 
 
 @functools.cache

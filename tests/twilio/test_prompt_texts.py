@@ -144,7 +144,7 @@ def test_remembered_words_are_the_words_of_those_very_values() -> None:
 
 
 def test_the_words_remembered_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(prompt_texts, "_WORDS_KEPT", 10)
+    monkeypatch.setattr(prompt_texts._WORDS, "kept", 10)
     words = [prompt_texts.text("queue.position", ZH, {"position": n}) for n in range(1, 40)]
     assert len(prompt_texts._WORDS) <= 10
     assert words[0] == prompt_texts.text("queue.position", ZH, {"position": 1})
