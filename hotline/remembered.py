@@ -24,15 +24,15 @@ class Remembered(Generic[T]):
     def __len__(self) -> int:
         return len(self._known)
 
-    def get(self, make: Callable[[], T], values: Mapping[str, Any], *fixed: Hashable) -> T:
-        """``make()``'s result for ``values`` and ``fixed``: kept from the first time."""
+    def get(self, make: Callable[..., T], values: Mapping[str, Any], *fixed: Hashable) -> T:
+        """``make(values, *fixed)``, kept from the first time it is asked for."""
         try:
             key = (*fixed, *values.items(), *map(type, values.values()))
             found = self._known.get(key)
         except TypeError:  # a value that cannot be a key
-            return make()
+            return make(values, *fixed)
         if found is None:
             if len(self._known) >= self.kept:
                 self._known.clear()
-            found = self._known[key] = make()
+            found = self._known[key] = make(values, *fixed)
         return found

@@ -385,11 +385,10 @@ def text(prompt: str, language: str, params: dict[str, Any] | None = None) -> st
 
     :raises KeyError: for a prompt with no text.
     """
-    given = params or {}
-    return _WORDS.get(lambda: _words(prompt, language, given), given, prompt, language)
+    return _WORDS.get(_words, params or {}, prompt, language)
 
 
-def _words(prompt: str, language: str, params: dict[str, Any]) -> str:
+def _words(params: dict[str, Any], prompt: str, language: str) -> str:
     language = language if language in TEXTS else ZH
     template = TEXTS[language][prompt]
     return _tidy(template.format_map(_spoken(language, params)), language)

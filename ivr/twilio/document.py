@@ -94,7 +94,7 @@ def response() -> Verb:
 
 def _attributes(given: dict[str, Any]) -> str:
     """The attributes as written (remembered: a few sets of them recur on every call)."""
-    return _WRITTEN.get(lambda: _write_attributes(given), given)
+    return _WRITTEN.get(_write_attributes, given)
 
 
 def _write_attributes(given: dict[str, Any]) -> str:
