@@ -225,8 +225,9 @@ def test_on_twilio_an_agent_whose_caller_never_reached_the_connect_url_is_freed(
     lost = twilio.call(KNOWN).press("2")
     wang = agent("wang", [estate["community"]], identity="wang")
     assert len(dispatcher.run_once()) == 1  # redirected; Twilio never fetched /dispatch/connect
-    assert dispatcher.sweep(utcnow() + dt.timedelta(seconds=19)) == []
-    [freed] = dispatcher.sweep(utcnow() + dt.timedelta(seconds=21))
+    offered = presence(engine, wang).since  # timed from the offer, not from the test's clock
+    assert dispatcher.sweep(offered + dt.timedelta(seconds=19)) == []
+    [freed] = dispatcher.sweep(offered + dt.timedelta(seconds=21))
     assert (freed.agent_id, freed.state, freed.why) == (
         wang,
         PresenceState.AVAILABLE,
